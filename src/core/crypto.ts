@@ -1,0 +1,110 @@
+/**
+ * Every cryptographic operation in sessionkit. Nothing else imports `node:crypto`.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+
+/** Bytes of entropy in a session token (SEC-1: 256 bits). */
+export const TOKEN_BYTES = 32;
+
+// 32 bytes in unpadded base64url are 43 characters; the last one carries 4 data bits and 2 zero
+// bits, so only 16 of the 64 letters can end a canonical encoding. Rejecting the others makes every
+// accepted token the one and only encoding of its bytes.
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+/** A fresh session token: 32 CSPRNG bytes, base64url without padding (43 characters). */
+export function randomToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+/** Random bytes from the CSPRNG, base64url-encoded. */
+export function randomString(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** True when `value` is exactly the shape `randomToken()` produces (checked before any store I/O). */
+export function isWellFormedToken(value: string): boolean {
+  return value.length === 43 && TOKEN_PATTERN.test(value);
+}
+
+/** The store key (and public id) of a token: SHA-256, base64url. A store dump yields no tokens. */
+export function tokenKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/** Constant-time comparison of two strings (false on different lengths, without early exit on content). */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  if (left.length !== right.length) return false;
+  return timingSafeEqual(left, right);
+}
+
+/** HMAC-SHA-256 of `message` under `key`, base64url. */
+export function hmac(key: Buffer | string, message: string): string {
+  return createHmac('sha256', key).update(message).digest('base64url');
+}
+
+/** HKDF-SHA-256 (RFC 5869) of 32 bytes. */
+export function deriveKey(secret: Buffer, salt: string, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, salt, info, 32));
+}
+
+/** Bytes of the AES-GCM nonce (96 bits, NIST SP 800-38D §8.2.2) and tag (128 bits). */
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+
+/** AES-256-GCM encryption: returns `nonce ‖ ciphertext ‖ tag`. */
+export function aeadSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+}
+
+/**
+ * AES-256-GCM decryption of `nonce ‖ ciphertext ‖ tag`; `null` when anything fails. The tag length
+ * is enforced (Node accepts truncated tags otherwise, DEP0182).
+ */
+export function aeadOpen(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | null {
+  if (sealed.length < NONCE_BYTES + TAG_BYTES) return null;
+  const nonce = sealed.subarray(0, NONCE_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const body = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch {
+    return null;
+  }
+}
+
+const SUCCESSOR_AAD = Buffer.from('sessionkit/v1/successor');
+
+function successorKey(oldToken: string): Buffer {
+  return deriveKey(Buffer.from(oldToken), 'sessionkit', 'sessionkit/v1/successor');
+}
+
+/**
+ * Seals the successor token of a rotation under a key derived from the old token, so that only a
+ * holder of the old token (during the grace window) can learn the new one; a store dump cannot.
+ */
+export function sealSuccessor(oldToken: string, newToken: string): string {
+  return aeadSeal(successorKey(oldToken), Buffer.from(newToken), SUCCESSOR_AAD).toString('base64url');
+}
+
+/** Opens what `sealSuccessor` sealed; `null` if it does not open with this token. */
+export function openSuccessor(oldToken: string, sealed: string): string | null {
+  const opened = aeadOpen(successorKey(oldToken), Buffer.from(sealed, 'base64url'), SUCCESSOR_AAD);
+  return opened ? opened.toString() : null;
+}

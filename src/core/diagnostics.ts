@@ -1,0 +1,80 @@
+import { channel } from 'node:diagnostics_channel';
+
+/** Name of the `node:diagnostics_channel` channel every sessionkit event is published on. */
+export const DIAGNOSTICS_CHANNEL = 'sessionkit';
+
+/** Why a presented cookie did not yield the session it named. */
+export type RejectReason =
+  | 'malformed' // not a well-formed token / sealed value
+  | 'unknown' // well-formed, never issued (or already deleted)
+  | 'expired-idle'
+  | 'expired-absolute'
+  | 'duplicate' // several distinct values for the session cookie (cookie tossing)
+  | 'tampered' // sealed cookie failed authentication
+  | 'unknown-key' // sealed with a key that is not in the keyring
+  | 'oversized'
+  | 'reused' // a rotated-out token presented after its grace window
+  | 'revoked' // cookie-only session older than the user's not-before time
+  | 'binding'; // user agent / IP binding mismatch
+
+/** Every event type sessionkit publishes. */
+export type SessionEventType =
+  | 'created'
+  | 'loaded'
+  | 'saved'
+  | 'touched'
+  | 'regenerated'
+  | 'rotated'
+  | 'reuse-detected'
+  | 'destroyed'
+  | 'expired'
+  | 'rejected'
+  | 'insecure-transport'
+  | 'write-to-missing'
+  | 'cache-hit'
+  | 'cache-miss'
+  | 'cache-error'
+  | 'store-error'
+  | 'decode-error'
+  | 'key-usage';
+
+/**
+ * One diagnostics event. `id` is the public session handle (a hash), never a token; no field ever
+ * carries a token, cookie value or secret.
+ */
+export interface SessionEvent {
+  type: SessionEventType;
+  /** Public handle of the session concerned, when there is one. */
+  id?: string;
+  reason?: RejectReason | string;
+  /** The store's `kind`. */
+  store?: string;
+  /** Error code and message for failures (messages never hold secrets). */
+  error?: { code?: string; message: string };
+  /** Extra numbers: counts, versions. */
+  detail?: Record<string, number | string | boolean>;
+}
+
+const events = channel(DIAGNOSTICS_CHANNEL);
+const counters = new Map<string, number>();
+
+/** Publishes an event (only if someone subscribed) and counts it (always; counting is cheap). */
+export function publish(event: SessionEvent): void {
+  const name = event.type === 'rejected' && event.reason ? `rejected:${event.reason}` : event.type;
+  counters.set(name, (counters.get(name) ?? 0) + 1);
+  if (events.hasSubscribers) events.publish(event);
+}
+
+/** A snapshot of how many events of each type (rejections by reason) this process has seen. */
+export function getCounters(): Record<string, number> {
+  return Object.fromEntries(counters);
+}
+
+/** Describes an error for an event without leaking anything but its code and message. */
+export function describeError(error: unknown): { code?: string; message: string } {
+  if (error instanceof Error) {
+    const code = 'code' in error ? error.code : undefined;
+    return typeof code === 'string' ? { code, message: error.message } : { message: error.message };
+  }
+  return { message: String(error) };
+}
