@@ -89,7 +89,9 @@ export interface SessionEntry {
  *   greater than or equal to `record.version` (then it does nothing).
  * - `patch` applies `set`/`delete` per key and replaces `meta` in one atomic step, increments the
  *   version by one and returns the new record; a missing key is `missing` (never created), a
- *   version mismatch with `ifVersion` is `conflict` (nothing changed).
+ *   version mismatch with `ifVersion` is `conflict` (nothing changed). A stored record whose meta
+ *   has a `successor` (a rotated-out token) is never patched: that is `missing` too, so a write
+ *   racing a rotation is redirected by the core instead of landing on the dead record.
  * - every write carries a time to live derived from `meta.expiresAt`.
  */
 export interface SessionStore {

@@ -1,0 +1,69 @@
+/**
+ * What a session value may be: JSON data that every store keeps exactly (null, booleans, finite
+ * numbers, strings, arrays and plain objects). Anything else is refused at `set()`, naming the key,
+ * instead of failing (or silently changing) at commit.
+ */
+import { SessionValueError } from '../errors.js';
+
+/** Deep-copies and deep-freezes `value`, or throws `SessionValueError` naming `key`. */
+export function toStorable(key: string, value: unknown): unknown {
+  return copy(key, value, new Set());
+}
+
+function copy(key: string, value: unknown, seen: Set<object>): unknown {
+  switch (typeof value) {
+    case 'string':
+      // PostgreSQL jsonb cannot hold U+0000; refusing it everywhere keeps every store equal.
+      if (value.includes('\u0000')) throw new SessionValueError(key, 'strings cannot contain U+0000');
+      return value;
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new SessionValueError(key, `${value} is not representable in JSON`);
+      return value;
+    case 'object':
+      break;
+    case 'undefined':
+      throw new SessionValueError(key, 'undefined is not a value; use delete() to remove a key');
+    default:
+      throw new SessionValueError(key, `a ${typeof value} cannot be stored (only JSON data can)`);
+  }
+  if (value === null) return null;
+  if (seen.has(value)) throw new SessionValueError(key, 'the value contains a cycle');
+  seen.add(value);
+  let result: unknown;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) throw new SessionValueError(key, 'sparse arrays cannot be stored');
+      out.push(copy(key, value[i], seen));
+    }
+    result = Object.freeze(out);
+  } else {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      const kind = proto?.constructor?.name ?? 'object';
+      throw new SessionValueError(
+        key,
+        `a ${kind} cannot be stored (only plain objects, arrays and primitives)`,
+      );
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '__proto__') throw new SessionValueError(key, 'object keys cannot be "__proto__"');
+      if (k.includes('\u0000')) throw new SessionValueError(key, 'object keys cannot contain U+0000');
+      out[k] = copy(key, v, seen);
+    }
+    result = Object.freeze(out);
+  }
+  seen.delete(value);
+  return result;
+}
+
+/** Freezes a value read from a store, in place, so handlers change data only through `set`/`update`. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
+  return value;
+}

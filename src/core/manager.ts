@@ -1,0 +1,595 @@
+/**
+ * The store-backed session manager: token in the cookie, record in a `SessionStore`.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SessionConfigError, SessionConflictError, SessionStateError, SessionStoreError } from '../errors.js';
+import type { SessionMeta, SessionRecord, SessionStore } from '../stores/types.js';
+import { toStorable } from './codec.js';
+import { clearCookie, readCookie, serializeCookie } from './cookie.js';
+import { isWellFormedToken, openSuccessor, randomToken, sealSuccessor, tokenKey } from './crypto.js';
+import { describeError, publish, type RejectReason } from './diagnostics.js';
+import { flag, type ResolvedLifetimes, resolveLifetimes, seconds, transportAllowsCookie } from './options.js';
+import {
+  createSession,
+  DELETED,
+  isDirty,
+  mergedData,
+  newState,
+  pendingPatch,
+  RESERVED_PREFIX,
+  type SessionDriver,
+  type SessionState,
+  stateOf,
+} from './session.js';
+import type {
+  LifetimeOptions,
+  RequestInfo,
+  Session,
+  SessionDataShape,
+  SessionManager,
+  UserSessionInfo,
+} from './types.js';
+
+/** Options of `createSessionManager`. */
+export interface SessionManagerOptions extends LifetimeOptions {
+  /** Where records live. */
+  store: SessionStore;
+  /**
+   * Seconds between expiry extensions of an unchanged session ("touch", one write). A session is
+   * therefore considered idle after between `idleTimeoutSeconds - touchIntervalSeconds` and
+   * `idleTimeoutSeconds` without requests. @default one tenth of idleTimeoutSeconds
+   */
+  touchIntervalSeconds?: number;
+  /** Seconds after which the token is replaced on the next response; 0 disables rotation. @default 900 */
+  rotateAfterSeconds?: number;
+  /** Seconds a rotated-out token keeps resolving to its session (parallel requests). @default 60 */
+  rotationGraceSeconds?: number;
+  /**
+   * Seconds after its grace window during which a rotated-out token presented again is reported as
+   * `reuse-detected` (after that it is simply unknown). @default idleTimeoutSeconds
+   */
+  reuseDetectionSeconds?: number;
+  /** Destroy the session when a rotated-out token is reused after its grace window. @default false */
+  revokeOnReuse?: boolean;
+  /**
+   * What a load does when the store fails: `"fail"` rejects with `ERR_SESSION_STORE` (adapters
+   * answer 503); `"anonymous"` serves a fresh session that never overwrites the cookie (SEC-48).
+   * @default "fail"
+   */
+  onStoreError?: 'fail' | 'anonymous';
+  /** Compare-and-set attempts of one `session.update()` before `ERR_SESSION_CONFLICT`. @default 1000 */
+  updateAttempts?: number;
+}
+
+/** A store-backed manager; `close()` closes the store. */
+export interface StoreSessionManager<Data extends SessionDataShape> extends SessionManager<Data> {
+  /** The store this manager uses. */
+  readonly store: SessionStore;
+  /** Closes the store (its timers and the handles it owns). */
+  close(): Promise<void>;
+}
+
+interface Resolved extends ResolvedLifetimes {
+  store: SessionStore;
+  touchMs: number;
+  rotateMs: number;
+  graceMs: number;
+  reuseMs: number;
+  revokeOnReuse: boolean;
+  anonymousOnError: boolean;
+  updateAttempts: number;
+}
+
+function resolve(options: SessionManagerOptions): Resolved {
+  const store = options.store;
+  if (!store || typeof store.get !== 'function' || typeof store.patch !== 'function') {
+    throw new SessionConfigError('store', 'must be a SessionStore (get, set, patch, destroy)');
+  }
+  const base = resolveLifetimes(options);
+  const idle = base.idleMs / 1000;
+  const rotate = seconds('rotateAfterSeconds', options.rotateAfterSeconds, 900, 0, 366 * 24 * 3600);
+  const grace = seconds('rotationGraceSeconds', options.rotationGraceSeconds, 60, 1, 3600);
+  if (rotate > 0 && grace >= rotate) {
+    throw new SessionConfigError('rotationGraceSeconds', 'must be shorter than rotateAfterSeconds');
+  }
+  const onError = options.onStoreError ?? 'fail';
+  if (onError !== 'fail' && onError !== 'anonymous') {
+    throw new SessionConfigError('onStoreError', 'must be "fail" or "anonymous"');
+  }
+  return {
+    ...base,
+    store,
+    touchMs:
+      seconds('touchIntervalSeconds', options.touchIntervalSeconds, Math.ceil(idle / 10), 0, idle) * 1000,
+    rotateMs: rotate * 1000,
+    graceMs: grace * 1000,
+    reuseMs: seconds('reuseDetectionSeconds', options.reuseDetectionSeconds, idle, 0, 366 * 24 * 3600) * 1000,
+    revokeOnReuse: flag('revokeOnReuse', options.revokeOnReuse, false),
+    anonymousOnError: onError === 'anonymous',
+    updateAttempts: seconds('updateAttempts', options.updateAttempts, 1000, 1, 1_000_000),
+  };
+}
+
+const MAX_SUCCESSOR_HOPS = 4;
+
+/** The value of `key` as the handler sees it (pending change first). */
+function readKey(state: SessionState, key: string): unknown {
+  if (state.changes.has(key)) {
+    const value = state.changes.get(key);
+    return value === DELETED ? undefined : value;
+  }
+  return state.base[key];
+}
+
+/** Jittered exponential backoff between compare-and-set attempts, so contenders spread out. */
+function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(50, 2 ** Math.min(attempt, 6));
+  return sleep(Math.random() * ceiling);
+}
+const USER_AGENT_MAX = 256;
+
+/** A fresh meta at `now`. */
+function freshMeta(config: Resolved, now: number, request: RequestInfo | undefined): SessionMeta {
+  const idleExpiresAt = now + config.idleMs;
+  const absoluteExpiresAt = now + config.absoluteMs;
+  const meta: SessionMeta = {
+    createdAt: now,
+    lastSeenAt: now,
+    idleExpiresAt,
+    absoluteExpiresAt,
+    expiresAt: Math.min(idleExpiresAt, absoluteExpiresAt),
+  };
+  if (request?.userAgent) meta.client = { userAgent: request.userAgent.slice(0, USER_AGENT_MAX) };
+  return meta;
+}
+
+/** `meta` with its idle expiry extended from `now`. */
+function touched(config: Resolved, meta: SessionMeta, now: number): SessionMeta {
+  const idleExpiresAt = now + config.idleMs;
+  return {
+    ...meta,
+    lastSeenAt: now,
+    idleExpiresAt,
+    expiresAt: Math.min(idleExpiresAt, meta.absoluteExpiresAt),
+  };
+}
+
+/**
+ * Creates a session manager backed by a store.
+ * @example
+ * import { createSessionManager } from 'sessionkit';
+ * import { createSqliteStore } from 'sessionkit/stores/sqlite';
+ * const sessions = createSessionManager<{ cart: string[] }>({ store: createSqliteStore('data/sessions.db') });
+ */
+export function createSessionManager<Data extends SessionDataShape = SessionDataShape>(
+  options: SessionManagerOptions,
+): StoreSessionManager<Data> {
+  const config = resolve(options);
+  const { store, clock, cookie } = config;
+  const kind = store.kind;
+
+  async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const wrapped =
+        error instanceof SessionStoreError ? error : new SessionStoreError(kind, operation, { cause: error });
+      publish({ type: 'store-error', store: kind, reason: operation, error: describeError(error) });
+      throw wrapped;
+    }
+  }
+
+  function reject(reason: RejectReason, id?: string): void {
+    publish(
+      id === undefined
+        ? { type: 'rejected', reason, store: kind }
+        : { type: 'rejected', reason, store: kind, id },
+    );
+  }
+
+  function ensureToken(state: SessionState): string {
+    if (state.key === undefined) {
+      state.token = randomToken();
+      state.key = tokenKey(state.token);
+      state.tokenChanged = true;
+    }
+    return state.key;
+  }
+
+  function adopt(state: SessionState, token: string, key: string, record: SessionRecord): void {
+    state.token = token;
+    state.key = key;
+    state.base = record.data;
+    state.version = record.version;
+    state.meta = record.meta;
+    state.isNew = false;
+  }
+
+  function applyWritten(state: SessionState, record: SessionRecord): void {
+    state.base = record.data;
+    state.version = record.version;
+    state.meta = record.meta;
+    state.changes.clear();
+    state.metaChanged = false;
+  }
+
+  /** Follows a rotated-out token to its live successor within the grace window. */
+  async function follow(
+    token: string,
+    record: SessionRecord,
+    now: number,
+  ): Promise<{ token: string; key: string; record: SessionRecord } | null> {
+    let current = { token, record };
+    for (let hop = 0; hop < MAX_SUCCESSOR_HOPS; hop++) {
+      const link = current.record.meta.successor;
+      if (link === undefined)
+        return { token: current.token, key: tokenKey(current.token), record: current.record };
+      if (now > link.graceUntil) {
+        publish({ type: 'reuse-detected', id: link.key, store: kind });
+        if (config.revokeOnReuse) await revokeChain(link.key);
+        return null;
+      }
+      const next = openSuccessor(current.token, link.sealed);
+      if (next === null) return null;
+      const nextRecord = await call('get', () => store.get(link.key));
+      if (nextRecord === null) return null;
+      current = { token: next, record: nextRecord };
+    }
+    return null;
+  }
+
+  async function revokeChain(key: string): Promise<void> {
+    let next: string | undefined = key;
+    for (let hop = 0; next !== undefined && hop < MAX_SUCCESSOR_HOPS; hop++) {
+      const at: string = next;
+      const record = await call('get', () => store.get(at));
+      await call('destroy', () => store.destroy(at));
+      publish({ type: 'destroyed', id: at, store: kind, reason: 'reuse' });
+      next = record?.meta.successor?.key;
+    }
+  }
+
+  function fresh(now: number, request: RequestInfo | undefined, presented: boolean): Session<Data> {
+    const state = newState(freshMeta(config, now, request));
+    state.clearCookie = presented;
+    state.insecureTransport = !transportAllowsCookie(config, request);
+    return createSession<Data>(state, driver);
+  }
+
+  async function load(
+    header: string | readonly string[] | undefined,
+    request?: RequestInfo,
+  ): Promise<Session<Data>> {
+    const values = readCookie(header, cookie.name);
+    const now = clock.now();
+    if (values.length === 0) return fresh(now, request, false);
+    const token = values[0];
+    if (values.some((v) => v !== token)) {
+      reject('duplicate');
+      return fresh(now, request, true);
+    }
+    if (token === undefined || !isWellFormedToken(token)) {
+      reject('malformed');
+      return fresh(now, request, true);
+    }
+    const key = tokenKey(token);
+    let found: { token: string; key: string; record: SessionRecord } | null;
+    try {
+      const record = await call('get', () => store.get(key));
+      found = record === null ? null : await follow(token, record, now);
+      if (record === null) reject('unknown');
+      else if (found === null) reject(record.meta.successor ? 'reused' : 'unknown');
+    } catch (error) {
+      if (!config.anonymousOnError) throw error;
+      // Degraded: a fresh session that never clears the user's cookie.
+      return fresh(now, request, false);
+    }
+    if (found === null) return fresh(now, request, true);
+    const { meta } = found.record;
+    const expired =
+      now >= meta.absoluteExpiresAt ? 'expired-absolute' : now >= meta.idleExpiresAt ? 'expired-idle' : null;
+    if (expired !== null) {
+      publish({ type: 'expired', id: found.key, reason: expired, store: kind });
+      reject(expired, found.key);
+      const deadKey = found.key;
+      // Cleanup only: the core already refuses the record; a failure here changes nothing.
+      store.destroy(deadKey).catch(() => undefined);
+      return fresh(now, request, true);
+    }
+    const state = newState(meta);
+    adopt(state, found.token, found.key, found.record);
+    state.tokenChanged = found.token !== token;
+    state.insecureTransport = !transportAllowsCookie(config, request);
+    state.rotationDue = config.rotateMs > 0 && now - (meta.rotatedAt ?? meta.createdAt) >= config.rotateMs;
+    publish({ type: 'loaded', id: found.key, store: kind });
+    return createSession<Data>(state, driver);
+  }
+
+  /** Re-reads a record that a write found missing: a concurrent rotation moved it (follow it) or it is gone. */
+  async function relocate(state: SessionState, now: number): Promise<boolean> {
+    const key = state.key;
+    const token = state.token;
+    if (key === undefined || token === undefined) return false;
+    const record = await call('get', () => store.get(key));
+    const found = record?.meta.successor ? await follow(token, record, now) : null;
+    if (found === null) {
+      publish({ type: 'write-to-missing', id: key, store: kind });
+      state.destroyed = true;
+      state.clearCookie = true;
+      return false;
+    }
+    const changes = new Map(state.changes);
+    adopt(state, found.token, found.key, found.record);
+    state.changes = changes;
+    state.tokenChanged = true;
+    return true;
+  }
+
+  /** Writes pending changes (or just a touch) with one patch; follows a concurrent rotation. */
+  async function write(state: SessionState, now: number): Promise<void> {
+    for (let attempt = 0; attempt < MAX_SUCCESSOR_HOPS; attempt++) {
+      const key = state.key;
+      if (key === undefined) return;
+      const changed = isDirty(state);
+      const patch = { ...pendingPatch(state), meta: touched(config, state.meta, now) };
+      const result = await call('patch', () => store.patch(key, patch));
+      if (result.status === 'ok') {
+        applyWritten(state, result.record);
+        publish({ type: changed ? 'saved' : 'touched', id: key, store: kind });
+        return;
+      }
+      if (!(await relocate(state, now))) return;
+    }
+  }
+
+  async function rotate(state: SessionState, now: number): Promise<void> {
+    const oldKey = state.key;
+    const oldToken = state.token;
+    if (oldKey === undefined || oldToken === undefined) return;
+    const token = randomToken();
+    const key = tokenKey(token);
+    const data = mergedData(state);
+    const meta = {
+      ...touched(config, state.meta, now),
+      rotatedAt: now,
+      rotations: (state.meta.rotations ?? 0) + 1,
+    };
+    const record: SessionRecord = { data, version: state.version + 1, meta };
+    await call('set', () => store.set(key, record));
+    const aliasMeta: SessionMeta = {
+      ...state.meta,
+      successor: { key, sealed: sealSuccessor(oldToken, token), graceUntil: now + config.graceMs },
+      expiresAt: Math.min(state.meta.absoluteExpiresAt, now + config.graceMs + config.reuseMs),
+    };
+    const alias = { set: {}, delete: Object.keys(state.base), meta: aliasMeta, ifVersion: state.version };
+    const result = await call('patch', () => store.patch(oldKey, alias));
+    if (result.status === 'ok') {
+      state.token = token;
+      state.key = key;
+      applyWritten(state, record);
+      state.tokenChanged = true;
+      publish({ type: 'rotated', id: key, store: kind, detail: { rotations: meta.rotations } });
+      return;
+    }
+    // A concurrent request changed (or rotated) the session first: drop our copy, write normally.
+    await call('destroy', () => store.destroy(key));
+    await write(state, now);
+  }
+
+  async function regenerate(state: SessionState): Promise<void> {
+    const now = clock.now();
+    const oldKey = state.key;
+    // The CSRF token is bound to the old privilege level: a fresh one is made on demand.
+    state.changes.delete(`${RESERVED_PREFIX}csrf`);
+    if (Object.hasOwn(state.base, `${RESERVED_PREFIX}csrf`))
+      state.changes.set(`${RESERVED_PREFIX}csrf`, DELETED);
+    if (state.isNew || oldKey === undefined) {
+      state.key = undefined;
+      ensureToken(state);
+      state.metaChanged = true;
+      publish({ type: 'regenerated', store: kind });
+      return;
+    }
+    const token = randomToken();
+    const key = tokenKey(token);
+    const data = mergedData(state);
+    const record: SessionRecord = {
+      data,
+      version: state.version + 1,
+      meta: touched(config, state.meta, now),
+    };
+    await call('set', () => store.set(key, record));
+    try {
+      await call('destroy', () => store.destroy(oldKey));
+    } catch (error) {
+      // SEC-50: never leave two live tokens behind a reported failure; the old one stays valid.
+      await store.destroy(key).catch(() => undefined);
+      throw error;
+    }
+    state.token = token;
+    state.key = key;
+    applyWritten(state, record);
+    state.tokenChanged = true;
+    publish({ type: 'regenerated', id: key, store: kind });
+  }
+
+  const driver: SessionDriver = {
+    now: () => clock.now(),
+    assignId: ensureToken,
+    async update(state, key, fn) {
+      if (state.isNew) {
+        const value = fn(readKey(state, key));
+        state.changes.set(key, toStorable(key, value));
+        return state.changes.get(key);
+      }
+      for (let attempt = 1; attempt <= config.updateAttempts; attempt++) {
+        const now = clock.now();
+        const sessionKey = state.key;
+        if (sessionKey === undefined) break;
+        const next = toStorable(key, fn(readKey(state, key)));
+        const pending = pendingPatch(state);
+        const patch = {
+          set: { ...pending.set, [key]: next },
+          delete: pending.delete.filter((k) => k !== key),
+          meta: touched(config, state.meta, now),
+          ifVersion: state.version,
+        };
+        const result = await call('patch', () => store.patch(sessionKey, patch));
+        if (result.status === 'ok') {
+          applyWritten(state, result.record);
+          publish({ type: 'saved', id: sessionKey, store: kind });
+          return next;
+        }
+        if (result.status === 'missing') {
+          if (!(await relocate(state, now))) throw new SessionStateError('the session no longer exists');
+          continue;
+        }
+        const current = await call('get', () => store.get(sessionKey));
+        if (current === null || current.meta.successor) {
+          if (!(await relocate(state, now))) throw new SessionStateError('the session no longer exists');
+          continue;
+        }
+        state.base = current.data;
+        state.version = current.version;
+        state.meta = current.meta;
+        await backoff(attempt);
+      }
+      throw new SessionConflictError(key, config.updateAttempts);
+    },
+    regenerate,
+    async login(state, userId) {
+      const before = state.meta;
+      const now = clock.now();
+      const absoluteExpiresAt = now + config.absoluteMs;
+      // NIST 800-63B-4 §5.2: a successful (re)authentication resets both timeouts.
+      state.meta = {
+        ...touched(config, { ...before, absoluteExpiresAt }, now),
+        userId,
+        authenticatedAt: now,
+      };
+      try {
+        await regenerate(state);
+      } catch (error) {
+        state.meta = before;
+        throw error;
+      }
+    },
+    async destroy(state) {
+      const key = state.key;
+      if (!state.isNew && key !== undefined) {
+        await call('destroy', () => store.destroy(key));
+        publish({ type: 'destroyed', id: key, store: kind });
+      }
+      state.clearCookie = state.clearCookie || !state.isNew;
+      state.destroyed = true;
+      state.changes.clear();
+    },
+  };
+
+  function sessionCookie(state: SessionState, now: number): string {
+    const max = cookie.maxAgeSeconds;
+    const age = max === undefined ? undefined : Math.min(max, (state.meta.absoluteExpiresAt - now) / 1000);
+    return serializeCookie(cookie, cookie.name, state.token ?? '', age);
+  }
+
+  function cookiesFor(state: SessionState, now: number, touchedNow: boolean): string[] {
+    if (state.destroyed) return state.clearCookie ? [clearCookie(cookie, cookie.name)] : [];
+    if (state.insecureTransport && (state.tokenChanged || touchedNow)) {
+      publish({ type: 'insecure-transport', store: kind });
+      return [];
+    }
+    if (!state.isNew && (state.tokenChanged || (touchedNow && cookie.maxAgeSeconds !== undefined))) {
+      return [sessionCookie(state, now)];
+    }
+    return state.clearCookie ? [clearCookie(cookie, cookie.name)] : [];
+  }
+
+  async function commit(session: Session<Data>): Promise<string[]> {
+    const state = stateOf(session);
+    const now = clock.now();
+    if (state.destroyed) return cookiesFor(state, now, false);
+    if (state.isNew) {
+      // A new session that nothing was written to costs nothing; one whose cookie missed the
+      // already-sent headers is not stored (the browser could never present it).
+      if (!isDirty(state) || (state.cookiesSent && !state.tokenChanged)) return cookiesFor(state, now, false);
+      if (state.insecureTransport) return cookiesFor({ ...state, tokenChanged: true }, now, false);
+      const key = ensureToken(state);
+      const record: SessionRecord = { data: mergedData(state), version: 1, meta: state.meta };
+      await call('set', () => store.set(key, record));
+      applyWritten(state, record);
+      state.isNew = false;
+      publish({ type: 'created', id: key, store: kind });
+      return cookiesFor(state, now, false);
+    }
+    const touchDue = now - state.meta.lastSeenAt >= config.touchMs;
+    if (state.rotationDue && !state.cookiesSent) await rotate(state, now);
+    else if (isDirty(state) || touchDue) await write(state, now);
+    return cookiesFor(state, now, touchDue);
+  }
+
+  function cookiesNow(session: Session<Data>): string[] {
+    const state = stateOf(session);
+    const now = clock.now();
+    if (state.isNew && isDirty(state) && !state.destroyed) ensureToken(state);
+    state.cookiesSent = true;
+    if (state.isNew && state.tokenChanged && !state.destroyed) {
+      return state.insecureTransport ? [] : [sessionCookie(state, now)];
+    }
+    return cookiesFor(state, now, false);
+  }
+
+  async function listUserSessions(userId: string, current?: Session<Data>): Promise<UserSessionInfo[]> {
+    const list = store.listByUser;
+    if (list === undefined) throw new SessionStateError(`the ${kind} store has no per-user index`);
+    const entries = await call('listByUser', () => list.call(store, userId));
+    const now = clock.now();
+    const currentKey = current === undefined ? undefined : stateOf(current).key;
+    return entries
+      .filter(
+        ({ meta }) =>
+          !meta.successor &&
+          meta.userId === userId &&
+          now < Math.min(meta.idleExpiresAt, meta.absoluteExpiresAt),
+      )
+      .map(({ key, meta }) => {
+        const info: UserSessionInfo = {
+          id: key,
+          createdAt: meta.createdAt,
+          lastSeenAt: meta.lastSeenAt,
+          current: key === currentKey,
+        };
+        if (meta.authenticatedAt !== undefined) info.authenticatedAt = meta.authenticatedAt;
+        if (meta.client?.userAgent !== undefined) info.userAgent = meta.client.userAgent;
+        return info;
+      })
+      .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+  }
+
+  async function revokeUserSessions(
+    userId: string,
+    opts?: { except?: Session<Data> | string },
+  ): Promise<number> {
+    const destroyAll = store.destroyByUser;
+    if (destroyAll === undefined) throw new SessionStateError(`the ${kind} store has no per-user index`);
+    const except = opts?.except;
+    const exceptKey =
+      typeof except === 'string' ? except : except === undefined ? undefined : stateOf(except).key;
+    const count = await call('destroyByUser', () => destroyAll.call(store, userId, exceptKey));
+    publish({ type: 'destroyed', store: kind, reason: 'revoke-user', detail: { count } });
+    return count;
+  }
+
+  return {
+    cookieName: cookie.name,
+    storeKind: kind,
+    store,
+    load,
+    commit,
+    cookiesNow,
+    listUserSessions,
+    revokeUserSessions,
+    close: async () => {
+      await store.close?.();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * sessionkit: sessions for Node.js web apps.
+ * @module
+ */
+export type { Clock } from './core/clock.js';
+export { systemClock } from './core/clock.js';
+export type { RejectReason, SessionEvent, SessionEventType } from './core/diagnostics.js';
+export { DIAGNOSTICS_CHANNEL, getCounters } from './core/diagnostics.js';
+export type { SessionManagerOptions, StoreSessionManager } from './core/manager.js';
+export { createSessionManager } from './core/manager.js';
+export type {
+  CookieOptions,
+  LifetimeOptions,
+  RequestInfo,
+  Session,
+  SessionDataShape,
+  SessionManager,
+  UserSessionInfo,
+} from './core/types.js';
+export {
+  isSessionError,
+  SessionConfigError,
+  SessionConflictError,
+  SessionError,
+  type SessionErrorCode,
+  SessionStateError,
+  SessionStoreError,
+  SessionTooLargeError,
+  SessionValueError,
+} from './errors.js';
+export type {
+  PatchResult,
+  SessionData,
+  SessionEntry,
+  SessionMeta,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+  SuccessorLink,
+} from './stores/types.js';
