@@ -1,0 +1,13 @@
+/**
+ * Public entry `sessionkit/testing`: the store conformance suite, record helpers and a fake clock, so
+ * users can test their own stores with the assertions sessionkit's stores pass.
+ *
+ * @module
+ */
+export { createFakeClock, type FakeClock } from './fake-clock.js';
+export { randomKey, randomUserId, sampleMeta, sampleRecord } from './records.js';
+export {
+  describeStoreConformance,
+  type StoreConformanceOptions,
+  type StoreHarness,
+} from './store-conformance.js';
