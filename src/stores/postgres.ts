@@ -1,0 +1,204 @@
+/**
+ * Public entry `sessionkit/stores/postgres`: a durable store in PostgreSQL (10+). One row per session,
+ * data and meta as jsonb; a patch is one `UPDATE` that merges the data with jsonb operators.
+ *
+ * @module
+ */
+import { type Clock, systemClock } from '../core/clock.js';
+import { publish } from '../core/diagnostics.js';
+import { flag } from '../core/options.js';
+import { SessionConfigError } from '../errors.js';
+import type {
+  PatchResult,
+  SessionData,
+  SessionEntry,
+  SessionMeta,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+} from './types.js';
+
+/** The one method the store calls: `query` of a pg `Pool` or `Client` (or anything shaped like them). */
+export interface PgLike {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+/** Options of `createPostgresStore`. */
+export interface PostgresStoreOptions {
+  /**
+   * Table name, optionally schema-qualified (`"app.sessions"`; the schema must exist). Letters, digits
+   * and `_`, at most 63 characters per part; quoted in SQL, so case-sensitive. @default "sessions"
+   */
+  table?: string;
+  /** Run `migrate()` (create the table and indexes if missing) before the first query. @default true */
+  createTable?: boolean;
+  /** Time source for `prune`. @default the system clock */
+  clock?: Clock;
+}
+
+/** The PostgreSQL store: a `SessionStore` with a per-user index, `prune` and `migrate`. */
+export interface PostgresStore extends SessionStore {
+  readonly kind: 'postgres';
+  listByUser(userId: string): Promise<SessionEntry[]>;
+  destroyByUser(userId: string, exceptKey?: string): Promise<number>;
+  /** Deletes the rows past `meta.expiresAt` now; resolves to how many. */
+  prune(): Promise<number>;
+  /** Creates the table and its indexes if they are missing; safe to run from many processes at once. */
+  migrate(): Promise<void>;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * Creates a PostgreSQL store on a pg `Pool` (recommended) or `Client`, which the store never closes.
+ * Creating it does no I/O, so an unreachable database fails the first request, not the app's startup.
+ * @example
+ * const store = createPostgresStore(new pg.Pool({ connectionString }), { table: 'app.sessions' });
+ */
+export function createPostgresStore(
+  pgPoolOrClient: PgLike,
+  options: PostgresStoreOptions = {},
+): PostgresStore {
+  const db = pgPoolOrClient;
+  if (typeof db?.query !== 'function') {
+    throw new SessionConfigError('pgPoolOrClient', 'must be a pg Pool or Client');
+  }
+  const tableName = options.table ?? 'sessions';
+  const parts = typeof tableName === 'string' ? tableName.split('.') : [];
+  if (parts.length < 1 || parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
+    throw new SessionConfigError('table', 'must be "name" or "schema.name" of letters, digits and _');
+  }
+  const createTable = flag('createTable', options.createTable, true);
+  const clock = options.clock ?? systemClock;
+  if (typeof clock.now !== 'function') throw new SessionConfigError('clock', 'must have a now() method');
+
+  const table = parts.map((part) => `"${part}"`).join('.');
+  // Index names live in the table's schema; cut the base so both names stay distinct within 63 bytes.
+  const base = (parts.at(-1) ?? 'sessions').slice(0, 48);
+  // One simple-protocol query is one transaction on one connection, even through a Pool, so the
+  // advisory lock serialises concurrent migrations (CREATE TABLE IF NOT EXISTS alone can race on pg_type).
+  const ddl = `SELECT pg_advisory_xact_lock(hashtext('sessionkit:${tableName}'));
+CREATE TABLE IF NOT EXISTS ${table} (key text PRIMARY KEY, version bigint NOT NULL, data jsonb NOT NULL,
+  meta jsonb NOT NULL, user_id text, expires_at bigint NOT NULL);
+CREATE INDEX IF NOT EXISTS "${base}_expires_at_idx" ON ${table} (expires_at);
+CREATE INDEX IF NOT EXISTS "${base}_user_id_idx" ON ${table} (user_id);`;
+  const sql = {
+    get: `SELECT version, data, meta FROM ${table} WHERE key = $1`,
+    set: `INSERT INTO ${table} AS t (key, version, data, meta, user_id, expires_at)
+VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6) ON CONFLICT (key) DO UPDATE SET version = excluded.version,
+  data = excluded.data, meta = excluded.meta, user_id = excluded.user_id, expires_at = excluded.expires_at
+WHERE t.version < excluded.version`,
+    patch: `UPDATE ${table} SET data = (data || $2::jsonb) - $3::text[], meta = $4::jsonb, user_id = $5,
+  expires_at = $6, version = version + 1
+WHERE key = $1 AND NOT (meta ? 'successor') AND ($7::bigint IS NULL OR version = $7::bigint)
+RETURNING version, data, meta`,
+    probe: `SELECT meta ? 'successor' AS rotated FROM ${table} WHERE key = $1`,
+    destroy: `DELETE FROM ${table} WHERE key = $1`,
+    list: `SELECT key, meta FROM ${table} WHERE user_id = $1`,
+    destroyByUser: `DELETE FROM ${table} WHERE user_id = $1 AND key IS DISTINCT FROM $2`,
+    prune: `DELETE FROM ${table} WHERE expires_at < $1`,
+  };
+
+  let ready = !createTable;
+  let migrating: Promise<void> | undefined;
+  const migrate = async (): Promise<void> => {
+    await db.query(ddl);
+  };
+  const query = async (text: string, values: unknown[]) => {
+    if (!ready) {
+      // A failed migration is forgotten, so the next request retries (the database may come up later).
+      migrating ??= migrate().then(
+        () => {
+          ready = true;
+        },
+        (error: unknown) => {
+          migrating = undefined;
+          throw error;
+        },
+      );
+      await migrating;
+    }
+    return db.query(text, values);
+  };
+
+  return {
+    kind: 'postgres',
+    migrate,
+    async get(key) {
+      const { rows } = await query(sql.get, [key]);
+      return rows.length === 0 ? null : decodeRow(rows[0]);
+    },
+    async set(key, record) {
+      await query(sql.set, [key, record.version, JSON.stringify(record.data), ...metaColumns(record.meta)]);
+    },
+    async patch(key, patch): Promise<PatchResult> {
+      const { rows } = await query(sql.patch, patchValues(key, patch));
+      if (rows.length > 0) {
+        const record = decodeRow(rows[0]);
+        return record ? { status: 'ok', record } : { status: 'missing' };
+      }
+      if (patch.ifVersion === undefined) return { status: 'missing' };
+      // Only a miss costs this second query: it tells an absent or rotated-out row from a version conflict.
+      const probe = await query(sql.probe, [key]);
+      const row = probe.rows[0];
+      return isObject(row) && row.rotated === false ? { status: 'conflict' } : { status: 'missing' };
+    },
+    async destroy(key) {
+      await query(sql.destroy, [key]);
+    },
+    async listByUser(userId) {
+      const { rows } = await query(sql.list, [userId]);
+      const entries: SessionEntry[] = [];
+      for (const row of rows) {
+        if (isObject(row) && typeof row.key === 'string' && isMeta(row.meta)) {
+          entries.push({ key: row.key, meta: row.meta });
+        } else {
+          publish({ type: 'decode-error', store: 'postgres' });
+        }
+      }
+      return entries;
+    },
+    async destroyByUser(userId, exceptKey) {
+      return (await query(sql.destroyByUser, [userId, exceptKey ?? null])).rowCount ?? 0;
+    },
+    async prune() {
+      return (await query(sql.prune, [clock.now()])).rowCount ?? 0;
+    },
+  };
+}
+
+/** user_id and expires_at, the columns derived from meta, after the meta column itself. */
+function metaColumns(meta: SessionMeta): unknown[] {
+  return [JSON.stringify(meta), meta.userId ?? null, Math.ceil(meta.expiresAt)];
+}
+
+function patchValues(key: string, patch: SessionPatch): unknown[] {
+  const set = JSON.stringify(patch.set);
+  return [key, set, [...patch.delete], ...metaColumns(patch.meta), patch.ifVersion ?? null];
+}
+
+/** pg parses jsonb itself; bigint arrives as a string. A row of any other shape is reported, not thrown. */
+function decodeRow(row: unknown): SessionRecord | null {
+  if (isObject(row) && isObject(row.data) && isMeta(row.meta)) {
+    const version = Number(row.version);
+    if (Number.isSafeInteger(version)) return { data: row.data, version, meta: row.meta };
+  }
+  publish({ type: 'decode-error', store: 'postgres' });
+  return null;
+}
+
+function isMeta(value: unknown): value is SessionMeta {
+  return (
+    isObject(value) &&
+    typeof value.createdAt === 'number' &&
+    typeof value.lastSeenAt === 'number' &&
+    typeof value.expiresAt === 'number' &&
+    typeof value.idleExpiresAt === 'number' &&
+    typeof value.absoluteExpiresAt === 'number' &&
+    (value.userId === undefined || typeof value.userId === 'string')
+  );
+}
+
+function isObject(value: unknown): value is SessionData {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
