@@ -12,7 +12,8 @@ export type SessionErrorCode =
   | 'ERR_SESSION_TOO_LARGE'
   | 'ERR_SESSION_VALUE'
   | 'ERR_SESSION_STATE'
-  | 'ERR_SESSION_CONFLICT';
+  | 'ERR_SESSION_CONFLICT'
+  | 'ERR_SESSION_LIMIT';
 
 /** Base class of every sessionkit error. */
 export class SessionError extends Error {
@@ -99,6 +100,15 @@ export class SessionConflictError extends SessionError {
       503,
     );
     this.key = key;
+  }
+}
+
+/** `login()` was refused because the user already has `maxSessionsPerUser` sessions (policy "reject"). */
+export class SessionLimitError extends SessionError {
+  readonly limit: number;
+  constructor(limit: number) {
+    super('ERR_SESSION_LIMIT', `sessionkit: the user already has the maximum of ${limit} sessions`, 403);
+    this.limit = limit;
   }
 }
 

@@ -22,6 +22,7 @@ export {
   SessionConfigError,
   SessionConflictError,
   SessionError,
+  SessionLimitError,
   type SessionErrorCode,
   SessionStateError,
   SessionStoreError,

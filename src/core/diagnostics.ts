@@ -36,7 +36,9 @@ export type SessionEventType =
   | 'cache-error'
   | 'store-error'
   | 'decode-error'
-  | 'key-usage';
+  | 'key-usage'
+  | 'bruteforce'
+  | 'binding-mismatch';
 
 /**
  * One diagnostics event. `id` is the public session handle (a hash), never a token; no field ever

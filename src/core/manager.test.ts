@@ -486,6 +486,71 @@ describe('createSessionManager', () => {
     });
   });
 
+  describe('detection (SEC-41) and session limits (SEC-22)', () => {
+    it('raises one bruteforce event when a client sends 100 invalid tokens', async () => {
+      for (let i = 0; i < 120; i++) {
+        await manager.load(`__Host-sid=${i % 2 ? randomToken() : 'garbage'}`, {
+          protocol: 'https',
+          ip: '10.0.0.7',
+        });
+      }
+      await manager.load(`__Host-sid=${randomToken()}`, { protocol: 'https', ip: '10.0.0.8' });
+      const alarms = events.filter((e) => e.type === 'bruteforce');
+      assert.equal(alarms.length, 1);
+      assert.equal(alarms[0]?.detail?.ip, '10.0.0.7');
+    });
+
+    it('reports a user-agent change and, with onMismatch "destroy", ends the session', async () => {
+      const request = { protocol: 'https' as const, userAgent: 'Firefox/140' };
+      setup({ binding: { userAgent: true } });
+      const first = await manager.load(undefined, request);
+      first.set('n', 1);
+      const token = tokenFrom(await manager.commit(first));
+      const other = await manager.load(header(token), { ...request, userAgent: 'curl/8' });
+      assert.equal(other.get('n'), 1);
+      assert.equal(events.filter((e) => e.type === 'binding-mismatch').length, 1);
+      setup({ binding: { userAgent: true, onMismatch: 'destroy' } });
+      assert.equal((await manager.load(header(token), request)).get('n'), 1);
+      assert.equal((await manager.load(header(token), { ...request, userAgent: 'curl/8' })).isNew, true);
+      assert.equal((await manager.load(header(token), request)).isNew, true);
+    });
+
+    it('binds to the IPv4 /24 or IPv6 /64 of the client when asked', async () => {
+      setup({ binding: { ipPrefix: true, onMismatch: 'destroy' } });
+      const first = await manager.load(undefined, { protocol: 'https', ip: '::ffff:192.0.2.10' });
+      first.set('n', 1);
+      const token = tokenFrom(await manager.commit(first));
+      assert.equal((await manager.load(header(token), { protocol: 'https', ip: '192.0.2.99' })).get('n'), 1);
+      assert.equal((await manager.load(header(token), { protocol: 'https', ip: '192.0.3.10' })).isNew, true);
+    });
+
+    async function loginAs(user: string, agent: string): Promise<string> {
+      clock.advanceSeconds(1);
+      const session = await manager.load(undefined, { protocol: 'https', userAgent: agent });
+      await session.login(user);
+      return tokenFrom(await manager.commit(session));
+    }
+
+    it('evicts the least recently seen session when a login exceeds maxSessionsPerUser', async () => {
+      setup({ maxSessionsPerUser: 2 });
+      const oldest = await loginAs('u', 'a');
+      const middle = await loginAs('u', 'b');
+      const newest = await loginAs('u', 'c');
+      assert.equal((await manager.load(header(oldest))).isNew, true);
+      assert.equal((await manager.load(header(middle))).userId, 'u');
+      assert.equal((await manager.load(header(newest))).userId, 'u');
+      assert.equal((await manager.listUserSessions('u')).length, 2);
+    });
+
+    it('rejects a login beyond maxSessionsPerUser with sessionLimitPolicy "reject"', async () => {
+      setup({ maxSessionsPerUser: 2, sessionLimitPolicy: 'reject' });
+      await loginAs('u', 'a');
+      await loginAs('u', 'b');
+      await assert.rejects(loginAs('u', 'c'), { code: 'ERR_SESSION_LIMIT', status: 403 });
+      assert.equal((await manager.listUserSessions('u')).length, 2);
+    });
+  });
+
   it('never puts a token in an event or error message', async () => {
     const token = await createStored();
     const session = await manager.load(header(token));

@@ -2,13 +2,35 @@
  * The store-backed session manager: token in the cookie, record in a `SessionStore`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SessionConfigError, SessionConflictError, SessionStateError, SessionStoreError } from '../errors.js';
+import {
+  SessionConfigError,
+  SessionConflictError,
+  SessionLimitError,
+  SessionStateError,
+  SessionStoreError,
+} from '../errors.js';
 import type { SessionMeta, SessionRecord, SessionStore } from '../stores/types.js';
 import { toStorable } from './codec.js';
 import { clearCookie, readCookie, serializeCookie } from './cookie.js';
 import { isWellFormedToken, openSuccessor, randomToken, sealSuccessor, tokenKey } from './crypto.js';
 import { describeError, publish, type RejectReason } from './diagnostics.js';
-import { flag, type ResolvedLifetimes, resolveLifetimes, seconds, transportAllowsCookie } from './options.js';
+import {
+  type BindingOptions,
+  bindingMismatch,
+  clientOf,
+  createInvalidTokenMonitor,
+  type InvalidTokenOptions,
+  type ResolvedBinding,
+  resolveBinding,
+} from './guards.js';
+import {
+  flag,
+  type ResolvedLifetimes,
+  resolveLifetimes,
+  seconds,
+  transportAllowsCookie,
+  wholeNumber,
+} from './options.js';
 import {
   createSession,
   DELETED,
@@ -59,6 +81,20 @@ export interface SessionManagerOptions extends LifetimeOptions {
   onStoreError?: 'fail' | 'anonymous';
   /** Compare-and-set attempts of one `session.update()` before `ERR_SESSION_CONFLICT`. @default 1000 */
   updateAttempts?: number;
+  /** Bind sessions to their client's user agent and/or IP prefix (SEC-41). @default no binding */
+  binding?: BindingOptions;
+  /** Counting of invalid tokens per client IP, raising a `bruteforce` event (SEC-41). */
+  invalidTokens?: InvalidTokenOptions;
+  /**
+   * Most live sessions one user may have; `login()` beyond it follows `sessionLimitPolicy` (SEC-22).
+   * Needs a store with a per-user index. @default unlimited
+   */
+  maxSessionsPerUser?: number;
+  /**
+   * `"evict-oldest"` destroys the user's least recently seen sessions to make room; `"reject"` makes
+   * `login()` reject with `ERR_SESSION_LIMIT`. @default "evict-oldest"
+   */
+  sessionLimitPolicy?: 'evict-oldest' | 'reject';
 }
 
 /** A store-backed manager; `close()` closes the store. */
@@ -77,6 +113,9 @@ interface Resolved extends ResolvedLifetimes {
   reuseMs: number;
   revokeOnReuse: boolean;
   anonymousOnError: boolean;
+  binding: ResolvedBinding;
+  maxSessionsPerUser: number;
+  rejectOverLimit: boolean;
   updateAttempts: number;
 }
 
@@ -106,11 +145,20 @@ function resolve(options: SessionManagerOptions): Resolved {
     reuseMs: seconds('reuseDetectionSeconds', options.reuseDetectionSeconds, idle, 0, 366 * 24 * 3600) * 1000,
     revokeOnReuse: flag('revokeOnReuse', options.revokeOnReuse, false),
     anonymousOnError: onError === 'anonymous',
-    updateAttempts: seconds('updateAttempts', options.updateAttempts, 1000, 1, 1_000_000),
+    updateAttempts: wholeNumber('updateAttempts', options.updateAttempts, 1000, 1, 1_000_000),
+    binding: resolveBinding(options.binding),
+    maxSessionsPerUser: wholeNumber('maxSessionsPerUser', options.maxSessionsPerUser, 0, 1, 100_000),
+    rejectOverLimit: limitPolicy(options.sessionLimitPolicy),
   };
 }
 
 const MAX_SUCCESSOR_HOPS = 4;
+
+function limitPolicy(value: unknown): boolean {
+  if (value === undefined || value === 'evict-oldest') return false;
+  if (value === 'reject') return true;
+  throw new SessionConfigError('sessionLimitPolicy', 'must be "evict-oldest" or "reject"');
+}
 
 /** The value of `key` as the handler sees it (pending change first). */
 function readKey(state: SessionState, key: string): unknown {
@@ -126,7 +174,6 @@ function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(50, 2 ** Math.min(attempt, 6));
   return sleep(Math.random() * ceiling);
 }
-const USER_AGENT_MAX = 256;
 
 /** A fresh meta at `now`. */
 function freshMeta(config: Resolved, now: number, request: RequestInfo | undefined): SessionMeta {
@@ -139,7 +186,8 @@ function freshMeta(config: Resolved, now: number, request: RequestInfo | undefin
     absoluteExpiresAt,
     expiresAt: Math.min(idleExpiresAt, absoluteExpiresAt),
   };
-  if (request?.userAgent) meta.client = { userAgent: request.userAgent.slice(0, USER_AGENT_MAX) };
+  const client = clientOf(request, config.binding);
+  if (client !== undefined) meta.client = client;
   return meta;
 }
 
@@ -270,6 +318,7 @@ export function createSessionManager<Data extends SessionDataShape = SessionData
     }
     if (token === undefined || !isWellFormedToken(token)) {
       reject('malformed');
+      invalidTokens.record(request?.ip);
       return fresh(now, request, true);
     }
     const key = tokenKey(token);
@@ -284,7 +333,10 @@ export function createSessionManager<Data extends SessionDataShape = SessionData
       // Degraded: a fresh session that never clears the user's cookie.
       return fresh(now, request, false);
     }
-    if (found === null) return fresh(now, request, true);
+    if (found === null) {
+      invalidTokens.record(request?.ip);
+      return fresh(now, request, true);
+    }
     const { meta } = found.record;
     const expired =
       now >= meta.absoluteExpiresAt ? 'expired-absolute' : now >= meta.idleExpiresAt ? 'expired-idle' : null;
@@ -295,6 +347,20 @@ export function createSessionManager<Data extends SessionDataShape = SessionData
       // Cleanup only: the core already refuses the record; a failure here changes nothing.
       store.destroy(deadKey).catch(() => undefined);
       return fresh(now, request, true);
+    }
+    if (bindingMismatch(config.binding, meta, request)) {
+      publish({
+        type: 'binding-mismatch',
+        id: found.key,
+        store: kind,
+        detail: { destroy: config.binding.destroy },
+      });
+      if (config.binding.destroy) {
+        const boundKey = found.key;
+        await call('destroy', () => store.destroy(boundKey));
+        reject('binding', boundKey);
+        return fresh(now, request, true);
+      }
     }
     const state = newState(meta);
     adopt(state, found.token, found.key, found.record);
@@ -413,6 +479,29 @@ export function createSessionManager<Data extends SessionDataShape = SessionData
     publish({ type: 'regenerated', id: key, store: kind });
   }
 
+  /** Enforces `maxSessionsPerUser` before a login adds one more session (SEC-22). */
+  async function makeRoom(userId: string, currentKey: string | undefined): Promise<void> {
+    const list = store.listByUser;
+    if (list === undefined)
+      throw new SessionStateError(`maxSessionsPerUser needs a per-user index; the ${kind} store has none`);
+    const now = clock.now();
+    const live = (await call('listByUser', () => list.call(store, userId)))
+      .filter(
+        ({ key, meta }) =>
+          key !== currentKey && !meta.successor && now < Math.min(meta.idleExpiresAt, meta.absoluteExpiresAt),
+      )
+      .sort((a, b) => a.meta.lastSeenAt - b.meta.lastSeenAt);
+    const excess = live.length - config.maxSessionsPerUser + 1;
+    if (excess <= 0) return;
+    if (config.rejectOverLimit) throw new SessionLimitError(config.maxSessionsPerUser);
+    for (const { key } of live.slice(0, excess)) {
+      await call('destroy', () => store.destroy(key));
+      publish({ type: 'destroyed', id: key, store: kind, reason: 'session-limit' });
+    }
+  }
+
+  const invalidTokens = createInvalidTokenMonitor(options.invalidTokens, clock);
+
   const driver: SessionDriver = {
     now: () => clock.now(),
     assignId: ensureToken,
@@ -458,6 +547,7 @@ export function createSessionManager<Data extends SessionDataShape = SessionData
     },
     regenerate,
     async login(state, userId) {
+      if (config.maxSessionsPerUser > 0) await makeRoom(userId, state.key);
       const before = state.meta;
       const now = clock.now();
       const absoluteExpiresAt = now + config.absoluteMs;

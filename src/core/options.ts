@@ -18,12 +18,24 @@ export interface ResolvedLifetimes {
 }
 
 /** Throws unless `value` is undefined or a whole number in [min, max]; returns it or the default. */
-export function seconds(option: string, value: unknown, fallback: number, min: number, max: number): number {
+export function wholeNumber(
+  option: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  unit = '',
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new SessionConfigError(option, `must be a whole number of seconds from ${min} to ${max}`);
+    throw new SessionConfigError(option, `must be a whole number${unit} from ${min} to ${max}`);
   }
   return value;
+}
+
+/** `wholeNumber` for durations in seconds. */
+export function seconds(option: string, value: unknown, fallback: number, min: number, max: number): number {
+  return wholeNumber(option, value, fallback, min, max, ' of seconds');
 }
 
 /** Throws unless `value` is undefined or a boolean. */
