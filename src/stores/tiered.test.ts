@@ -1,0 +1,497 @@
+import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { Client } from 'memjs';
+import pg from 'pg';
+import { type MemcachedServer, startMemcached } from '../../test/fixtures/memcached-server.js';
+import { serviceSkip, services } from '../../test/services.js';
+import { randomString } from '../core/crypto.js';
+import { DIAGNOSTICS_CHANNEL, type SessionEvent } from '../core/diagnostics.js';
+import {
+  createFakeClock,
+  describeStoreConformance,
+  type FakeClock,
+  randomKey,
+  sampleMeta,
+  sampleRecord,
+} from '../testing/index.js';
+import { createMemcachedStore } from './memcached.js';
+import { createMemoryStore } from './memory.js';
+import { createPostgresStore } from './postgres.js';
+import { createRedisStore } from './redis.js';
+import { createSqliteStore } from './sqlite.js';
+import { createTieredStore } from './tiered.js';
+import type { SessionRecord, SessionStore } from './types.js';
+
+const postgresSkip = await serviceSkip('PostgreSQL', services.postgres.port, services.postgres.host);
+const redisSkip = await serviceSkip('Redis', services.redis.port, services.redis.host);
+const memcachedSkip = await serviceSkip('memcached', services.memcached.port, services.memcached.host);
+const quiet = { log() {} };
+
+function memcachedClient(address: string): Client {
+  return Client.create(address, { logger: quiet, timeout: 0.5, retries: 1 });
+}
+
+/** A PostgreSQL store on a fresh table of database `test`, and how to drop it. */
+async function postgresDurable(
+  clock: FakeClock,
+): Promise<{ store: SessionStore; drop: () => Promise<void> }> {
+  const pool = new pg.Pool({ ...services.postgres, max: 4 });
+  const table = `sk_tiered_${randomString(6).replace(/[^A-Za-z0-9]/g, '_')}`;
+  const store = createPostgresStore(pool, { table, clock });
+  return {
+    store,
+    drop: async () => {
+      await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+      await pool.end();
+    },
+  };
+}
+
+describeStoreConformance('tiered memory→SQLite', async (clock) => {
+  const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+  const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+  return {
+    store: createTieredStore({ cache, durable, clock }),
+    clock,
+    cleanup: async () => {
+      await cache.close();
+      await durable.close();
+    },
+  };
+});
+
+describeStoreConformance(
+  'tiered Redis→PostgreSQL',
+  async (clock) => {
+    const redis = new Redis(services.redis);
+    const keyPrefix = `sk-test:${randomString(6)}:`;
+    const durable = await postgresDurable(clock);
+    return {
+      store: createTieredStore({
+        cache: createRedisStore(redis, { clock, keyPrefix, checkEvictionPolicy: false }),
+        durable: durable.store,
+        clock,
+      }),
+      clock,
+      cleanup: async () => {
+        const keys = await redis.keys(`${keyPrefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+        await durable.drop();
+      },
+    };
+  },
+  { skip: postgresSkip || redisSkip },
+);
+
+describeStoreConformance(
+  'tiered Memcached→PostgreSQL',
+  async (clock) => {
+    const client = memcachedClient(`${services.memcached.host}:${services.memcached.port}`);
+    const durable = await postgresDurable(clock);
+    return {
+      store: createTieredStore({
+        cache: createMemcachedStore(client, { clock, keyPrefix: `sk-test:${randomString(6)}:` }),
+        durable: durable.store,
+        clock,
+      }),
+      clock,
+      cleanup: async () => {
+        client.close();
+        await durable.drop();
+      },
+    };
+  },
+  { skip: postgresSkip || memcachedSkip },
+);
+
+/** Events published while `run` runs. */
+async function collectEvents(run: () => Promise<void>): Promise<SessionEvent[]> {
+  const seen: SessionEvent[] = [];
+  const listener = (message: unknown) => {
+    if (isEvent(message)) seen.push(message);
+  };
+  subscribe(DIAGNOSTICS_CHANNEL, listener);
+  try {
+    await run();
+  } finally {
+    unsubscribe(DIAGNOSTICS_CHANNEL, listener);
+  }
+  return seen;
+}
+
+function isEvent(message: unknown): message is SessionEvent {
+  return typeof message === 'object' && message !== null && 'type' in message;
+}
+
+const types = (events: SessionEvent[]) => events.map((event) => event.type);
+
+/** A real store whose next `set` can be held at the door, to line up a race exactly. */
+function gatedStore(inner: SessionStore) {
+  let gate: { arrived: () => void; open: Promise<void> } | undefined;
+  const store: SessionStore = {
+    kind: inner.kind,
+    get: (key) => inner.get(key),
+    async set(key, record) {
+      const held = gate;
+      gate = undefined;
+      if (held) {
+        held.arrived();
+        await held.open;
+      }
+      return inner.set(key, record);
+    },
+    patch: (key, patch) => inner.patch(key, patch),
+    destroy: (key) => inner.destroy(key),
+  };
+  return {
+    store,
+    /** Holds the next `set`; `arrived` resolves when it is held; `release()` lets it through. */
+    holdNextSet() {
+      let release = () => {};
+      const open = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const arrived = new Promise<void>((resolve) => {
+        gate = { arrived: resolve, open };
+      });
+      return { arrived, release };
+    },
+  };
+}
+
+/** A real store whose operations can be made to reject (or never answer) on demand. */
+function faultyStore(inner: SessionStore) {
+  const faults = { set: false, setRecords: false, destroy: false, get: false, hang: false };
+  const fail = (operation: string) => Promise.reject(new Error(`injected ${operation} failure`));
+  const never = new Promise<never>(() => {});
+  const store: SessionStore = {
+    kind: inner.kind,
+    get: (key) => (faults.hang ? never : faults.get ? fail('get') : inner.get(key)),
+    set: (key, record) =>
+      faults.set || (faults.setRecords && record.version !== Number.MAX_SAFE_INTEGER)
+        ? fail('set')
+        : inner.set(key, record),
+    patch: (key, patch) => inner.patch(key, patch),
+    destroy: (key) => (faults.destroy ? fail('destroy') : inner.destroy(key)),
+  };
+  return { store, faults };
+}
+
+describe('createTieredStore', () => {
+  it('serves a read from the cache and backfills a miss from the durable store', async () => {
+    const clock = createFakeClock();
+    const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+    const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+    const store = createTieredStore({ cache, durable, clock });
+    const key = randomKey();
+    const record = sampleRecord(clock, { a: 1 });
+    await durable.set(key, record);
+    const events = await collectEvents(async () => {
+      assert.deepEqual(await store.get(key), record);
+      assert.deepEqual(await cache.get(key), record);
+      assert.deepEqual(await store.get(key), record);
+    });
+    assert.deepEqual(types(events), ['cache-miss', 'cache-hit']);
+    await durable.destroy(key);
+    assert.deepEqual(await store.get(key), record, 'the second read came from the cache');
+  });
+
+  it('writes the durable store first and leaves the cache holding the new version', async () => {
+    const clock = createFakeClock();
+    const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+    const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+    const store = createTieredStore({ cache, durable, clock });
+    const key = randomKey();
+    await store.set(key, sampleRecord(clock, { n: 1 }));
+    const result = await store.patch(key, { set: { n: 2 }, delete: [], meta: sampleMeta(clock) });
+    assert.equal(result.status, 'ok');
+    const expected = { data: { n: 2 }, version: 2, meta: sampleMeta(clock) };
+    assert.deepEqual(await durable.get(key), expected);
+    assert.deepEqual(await cache.get(key), expected);
+  });
+
+  it('caches what the durable store holds when a set carries a lower version than it', async () => {
+    const clock = createFakeClock();
+    const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+    const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+    const store = createTieredStore({ cache, durable, clock });
+    const key = randomKey();
+    const v5 = sampleRecord(clock, { which: 'v5' }, {}, 5);
+    await store.set(key, v5);
+    await cache.destroy(key);
+    await store.set(key, sampleRecord(clock, { which: 'v3' }, {}, 3));
+    assert.deepEqual(await store.get(key), v5);
+  });
+
+  it('rejects when the durable store fails, leaving the cache unchanged', async () => {
+    const clock = createFakeClock();
+    const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+    const sqlite = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+    const durable: SessionStore = {
+      ...pick(sqlite),
+      patch: () => Promise.reject(new Error('injected durable failure')),
+    };
+    const store = createTieredStore({ cache, durable, clock });
+    const key = randomKey();
+    const record = sampleRecord(clock, { n: 1 });
+    await store.set(key, record);
+    await assert.rejects(store.patch(key, { set: { n: 2 }, delete: [], meta: sampleMeta(clock) }), {
+      message: 'injected durable failure',
+    });
+    assert.deepEqual(await store.get(key), record);
+  });
+
+  it('rejects invalid options with ERR_SESSION_CONFIG naming the option', () => {
+    const clock = createFakeClock();
+    const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+    const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+    const memcached = createMemcachedStore(memcachedClient('127.0.0.1:1'));
+    assert.throws(() => createTieredStore({ cache, durable: memcached }), { option: 'durable' });
+    assert.throws(() => createTieredStore({ cache, durable: cache }), { option: 'cache' });
+    assert.throws(() => createTieredStore({ cache, durable, cacheTimeoutMs: 0 }), {
+      option: 'cacheTimeoutMs',
+    });
+    assert.throws(() => createTieredStore({ cache, durable, tombstoneSeconds: -1 }), {
+      option: 'tombstoneSeconds',
+    });
+  });
+
+  describe('once a write has returned, no later read returns an older version', () => {
+    it('a backfill that read the old version before a patch cannot put it back in the cache', async () => {
+      const clock = createFakeClock();
+      const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+      const cache = gatedStore(memory);
+      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+      const store = createTieredStore({ cache: cache.store, durable, clock });
+      const key = randomKey();
+      await durable.set(key, sampleRecord(clock, { n: 1 }));
+      const backfill = cache.holdNextSet();
+      const racingRead = store.get(key);
+      await backfill.arrived;
+      const written = await store.patch(key, { set: { n: 2 }, delete: [], meta: sampleMeta(clock) });
+      assert.equal(written.status, 'ok');
+      backfill.release();
+      assert.equal((await racingRead)?.version, 1, 'the racing read started before the write');
+      assert.equal((await store.get(key))?.version, 2);
+      assert.equal((await memory.get(key))?.version, 2);
+    });
+
+    it('a backfill that read the session before destroy cannot resurrect it', async () => {
+      const clock = createFakeClock();
+      const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+      const cache = gatedStore(memory);
+      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+      const store = createTieredStore({ cache: cache.store, durable, clock });
+      const key = randomKey();
+      await durable.set(key, sampleRecord(clock, { n: 1 }));
+      const backfill = cache.holdNextSet();
+      const racingRead = store.get(key);
+      await backfill.arrived;
+      await store.destroy(key);
+      backfill.release();
+      assert.equal((await racingRead)?.version, 1);
+      assert.equal(await store.get(key), null);
+      assert.deepEqual(await store.patch(key, { set: {}, delete: [], meta: sampleMeta(clock) }), {
+        status: 'missing',
+      });
+    });
+
+    it('a cache that refuses the new version is blocked for that key instead of serving the old one', async () => {
+      const clock = createFakeClock();
+      const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+      const cache = faultyStore(memory);
+      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+      const store = createTieredStore({ cache: cache.store, durable, clock });
+      const key = randomKey();
+      await store.set(key, sampleRecord(clock, { n: 1 }));
+      cache.faults.setRecords = true;
+      const events = await collectEvents(async () => {
+        await store.patch(key, { set: { n: 2 }, delete: [], meta: sampleMeta(clock) });
+        assert.equal((await store.get(key))?.version, 2);
+      });
+      assert.deepEqual(types(events), ['cache-error', 'cache-miss']);
+      cache.faults.setRecords = false;
+      clock.advanceSeconds(61);
+      assert.equal((await store.get(key))?.version, 2, 'after the tombstone expired: a backfill');
+      assert.equal((await memory.get(key))?.version, 2);
+    });
+
+    it('a cache that refuses every write has the old version deleted', async () => {
+      const clock = createFakeClock();
+      const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+      const cache = faultyStore(memory);
+      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+      const store = createTieredStore({ cache: cache.store, durable, clock });
+      const key = randomKey();
+      await store.set(key, sampleRecord(clock, { n: 1 }));
+      cache.faults.set = true;
+      await store.patch(key, { set: { n: 2 }, delete: [], meta: sampleMeta(clock) });
+      assert.equal(await memory.get(key), null);
+      assert.equal((await store.get(key))?.version, 2);
+    });
+  });
+
+  describe('with a failing cache', () => {
+    it('answers from the durable store and publishes cache-error when a cache read fails', async () => {
+      const clock = createFakeClock();
+      const cache = faultyStore(createMemoryStore({ clock, sweepIntervalSeconds: 0 }));
+      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+      const store = createTieredStore({ cache: cache.store, durable, clock });
+      const key = randomKey();
+      const record = sampleRecord(clock, { a: 1 });
+      await store.set(key, record);
+      cache.faults.get = true;
+      const events = await collectEvents(async () => {
+        assert.deepEqual(await store.get(key), record);
+      });
+      assert.deepEqual(types(events), ['cache-error', 'cache-miss']);
+      assert.deepEqual(events[0], {
+        type: 'cache-error',
+        store: 'tiered',
+        reason: 'get',
+        error: { message: 'injected get failure' },
+        detail: { cache: 'memory', durable: 'sqlite' },
+      });
+    });
+
+    it('gives up on a cache that does not answer within cacheTimeoutMs', async () => {
+      const clock = createFakeClock();
+      const cache = faultyStore(createMemoryStore({ clock, sweepIntervalSeconds: 0 }));
+      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+      const store = createTieredStore({ cache: cache.store, durable, clock, cacheTimeoutMs: 20 });
+      const key = randomKey();
+      const record = sampleRecord(clock, { a: 1 });
+      await store.set(key, record);
+      cache.faults.hang = true;
+      const events = await collectEvents(async () => {
+        assert.deepEqual(await store.get(key), record);
+      });
+      assert.equal(events[0]?.type, 'cache-error');
+      assert.match(events[0]?.error?.message ?? '', /timed out/);
+    });
+  });
+});
+
+describe('createTieredStore with memcached as the cache', { skip: postgresSkip }, () => {
+  let memcached: MemcachedServer;
+  before(async () => {
+    memcached = await startMemcached({ memoryMb: 16 });
+  });
+  after(() => memcached.stop());
+
+  async function setup() {
+    const clock = createFakeClock();
+    const client = memcachedClient(memcached.address);
+    const durable = await postgresDurable(clock);
+    const cache = createMemcachedStore(client, { clock, keyPrefix: `sk-test:${randomString(6)}:` });
+    const store = createTieredStore({ cache, durable: durable.store, clock });
+    return {
+      clock,
+      client,
+      cache,
+      store,
+      cleanup: async () => {
+        client.close();
+        await durable.drop();
+      },
+    };
+  }
+
+  async function writeSessions(store: SessionStore, clock: FakeClock, count: number) {
+    const written = new Map<string, SessionRecord>();
+    for (let i = 0; i < count; i++) {
+      const key = randomKey();
+      await store.set(key, sampleRecord(clock, { i }));
+      const result = await store.patch(key, { set: { cart: [i] }, delete: [], meta: sampleMeta(clock) });
+      assert.equal(result.status, 'ok');
+      if (result.status === 'ok') written.set(key, result.record);
+    }
+    return written;
+  }
+
+  it('loses no session when the cache is flushed', async () => {
+    const h = await setup();
+    try {
+      const written = await writeSessions(h.store, h.clock, 200);
+      await h.client.flush();
+      assert.equal(await h.cache.get([...written.keys()][0] ?? ''), null, 'the cache is empty');
+      for (const [key, record] of written) assert.deepEqual(await h.store.get(key), record);
+      for (const [key, record] of written) assert.deepEqual(await h.cache.get(key), record, 'backfilled');
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  it('keeps reading and writing through the durable store while memcached is down, then recovers', async () => {
+    const h = await setup();
+    try {
+      const written = await writeSessions(h.store, h.clock, 20);
+      await memcached.stop();
+      const events = await collectEvents(async () => {
+        for (const [key, record] of written) assert.deepEqual(await h.store.get(key), record);
+        const more = await writeSessions(h.store, h.clock, 5);
+        for (const [key, record] of more) written.set(key, record);
+        for (const [key] of written) {
+          const result = await h.store.patch(key, {
+            set: { down: true },
+            delete: [],
+            meta: sampleMeta(h.clock),
+          });
+          assert.equal(result.status, 'ok');
+          if (result.status === 'ok') written.set(key, result.record);
+        }
+        const [gone] = written.keys();
+        assert.ok(gone);
+        await h.store.destroy(gone);
+        written.delete(gone);
+        assert.equal(await h.store.get(gone), null);
+      });
+      assert.ok(types(events).includes('cache-error'));
+      assert.ok(types(events).every((type) => type === 'cache-error' || type === 'cache-miss'));
+      await memcached.restart();
+      for (const [key, record] of written) assert.deepEqual(await h.store.get(key), record);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  it('keeps working against a memcached that was never reachable', async () => {
+    const clock = createFakeClock();
+    const client = memcachedClient('127.0.0.1:1');
+    const durable = await postgresDurable(clock);
+    try {
+      const store = createTieredStore({
+        cache: createMemcachedStore(client, { clock }),
+        durable: durable.store,
+        clock,
+      });
+      const key = randomKey();
+      const events = await collectEvents(async () => {
+        await store.set(key, sampleRecord(clock, { a: 1 }));
+        assert.equal(
+          (await store.patch(key, { set: { b: 2 }, delete: [], meta: sampleMeta(clock) })).status,
+          'ok',
+        );
+        assert.deepEqual((await store.get(key))?.data, { a: 1, b: 2 });
+      });
+      assert.ok(types(events).filter((type) => type === 'cache-error').length >= 3);
+    } finally {
+      client.close();
+      await durable.drop();
+    }
+  });
+});
+
+/** The four contract methods of a store, as an object that spreads cleanly. */
+function pick(store: SessionStore): SessionStore {
+  return {
+    kind: store.kind,
+    get: (key) => store.get(key),
+    set: (key, record) => store.set(key, record),
+    patch: (key, patch) => store.patch(key, patch),
+    destroy: (key) => store.destroy(key),
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * A tiered store: a fast, lossy cache (memory, Redis or Memcached) in front of a durable store
+ * (SQLite, PostgreSQL, or Redis with persistence). Reads hit the cache and fall back to the durable
+ * store; writes land in the durable store first, so an evicted, flushed or dead cache loses nothing.
+ *
+ * Invariant: once a write has returned, no later read returns an older version. The cache only ever
+ * moves forward, because every cache write uses the contract's "set unless the stored version is ≥"
+ * rule, and destroy leaves a tombstone (a record at the highest version) that a racing backfill
+ * cannot overwrite. See docs/stores.md for the limits (a cache that was unreachable but kept its data).
+ *
+ * @module
+ */
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { describeError, publish } from '../core/diagnostics.js';
+import { SessionConfigError } from '../errors.js';
+import type { PatchResult, SessionRecord, SessionStore } from './types.js';
+
+/** Options of `createTieredStore`. */
+export interface TieredStoreOptions {
+  /** The fast, lossy store reads try first (memory, Redis or Memcached). */
+  cache: SessionStore;
+  /** The store that holds the truth (SQLite, PostgreSQL, or Redis with persistence). */
+  durable: SessionStore;
+  /**
+   * Milliseconds a cache operation may take before it counts as failed and the request carries on
+   * with the durable store.
+   * @default 250
+   */
+  cacheTimeoutMs?: number;
+  /**
+   * Seconds a destroyed (or not updatable) key stays blocked in the cache, so that a read that raced
+   * the write cannot put the old record back. Longer than any cache round trip can take.
+   * @default 60
+   */
+  tombstoneSeconds?: number;
+  /** Time source for tombstone lifetimes. @default the system clock */
+  clock?: Clock;
+}
+
+// No real record reaches this version, and a cache keeps it against any backfill (version rule).
+const TOMBSTONE_VERSION = Number.MAX_SAFE_INTEGER;
+const failed: unique symbol = Symbol('cache failed');
+
+/**
+ * Creates a store that serves reads from `cache` and keeps every session in `durable`.
+ * @example
+ * const store = createTieredStore({
+ *   cache: createRedisStore(new Redis()),
+ *   durable: createPostgresStore(new pg.Pool()),
+ * });
+ */
+export function createTieredStore(options: TieredStoreOptions): SessionStore {
+  const { cache, durable } = options;
+  checkStore('cache', cache);
+  checkStore('durable', durable);
+  if (cache === durable) throw new SessionConfigError('cache', 'must be a different store than durable');
+  if (durable.kind === 'memcached') {
+    throw new SessionConfigError(
+      'durable',
+      'memcached evicts and forgets on restart; it can only be the cache',
+    );
+  }
+  const cacheTimeoutMs = options.cacheTimeoutMs ?? 250;
+  if (!(Number.isFinite(cacheTimeoutMs) && cacheTimeoutMs > 0)) {
+    throw new SessionConfigError('cacheTimeoutMs', 'must be a positive number of milliseconds');
+  }
+  const tombstoneSeconds = options.tombstoneSeconds ?? 60;
+  if (!(Number.isFinite(tombstoneSeconds) && tombstoneSeconds > 0)) {
+    throw new SessionConfigError('tombstoneSeconds', 'must be a positive number of seconds');
+  }
+  const clock = options.clock ?? systemClock;
+  const detail = { cache: cache.kind, durable: durable.kind };
+
+  /** Runs a cache operation; on failure or timeout publishes `cache-error` and resolves to `failed`. */
+  async function tryCache<T>(operation: string, run: () => Promise<T>): Promise<T | typeof failed> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`cache ${operation} timed out`)), cacheTimeoutMs);
+    });
+    try {
+      return await Promise.race([run(), timeout]);
+    } catch (error) {
+      publish({
+        type: 'cache-error',
+        store: 'tiered',
+        reason: operation,
+        error: describeError(error),
+        detail,
+      });
+      return failed;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Keeps the cache from serving anything for `key` until the tombstone expires. */
+  async function invalidate(key: string): Promise<void> {
+    const now = clock.now();
+    const meta = { createdAt: now, lastSeenAt: now, idleExpiresAt: now, absoluteExpiresAt: now };
+    const tombstone = {
+      data: {},
+      version: TOMBSTONE_VERSION,
+      meta: { ...meta, expiresAt: now + tombstoneSeconds * 1000 },
+    };
+    if ((await tryCache('set', () => cache.set(key, tombstone))) !== failed) return;
+    // Without a tombstone a racing backfill may still land; deleting at least drops the old version.
+    await tryCache('destroy', () => cache.destroy(key));
+  }
+
+  /** Puts the durable store's record into the cache, or blocks the key if that fails. */
+  async function update(key: string, record: SessionRecord | null): Promise<void> {
+    if (record === null || (await tryCache('set', () => cache.set(key, record))) === failed) {
+      await invalidate(key);
+    }
+  }
+
+  async function destroy(key: string): Promise<void> {
+    await durable.destroy(key);
+    await invalidate(key);
+  }
+
+  const store: SessionStore = {
+    kind: 'tiered',
+
+    async get(key) {
+      const cached = await tryCache('get', () => cache.get(key));
+      const tombstoned = cached !== failed && cached !== null && isTombstone(cached);
+      // An expired copy is a miss: the durable store may have pruned it, and the cache's own TTL
+      // (another clock, whole seconds) may not have dropped it yet.
+      if (cached !== failed && cached !== null && !tombstoned && cached.meta.expiresAt >= clock.now()) {
+        publish({ type: 'cache-hit', store: 'tiered', detail });
+        return cached;
+      }
+      publish({ type: 'cache-miss', store: 'tiered', detail });
+      const record = await durable.get(key);
+      // A tombstone would refuse the backfill anyway; a failing cache is not asked twice.
+      if (record !== null && cached !== failed && !tombstoned)
+        await tryCache('set', () => cache.set(key, record));
+      return record;
+    },
+
+    async set(key, record) {
+      await durable.set(key, record);
+      // The durable store ignores a set below its stored version: cache what it holds, not `record`.
+      await update(key, await durable.get(key));
+    },
+
+    async patch(key, patch): Promise<PatchResult> {
+      const result = await durable.patch(key, patch);
+      // A conflict or a missing record may come from a stale cached copy the caller read: refresh it,
+      // or every retry would read the same stale version again.
+      await update(key, result.status === 'ok' ? result.record : await durable.get(key));
+      return result;
+    },
+
+    destroy,
+  };
+
+  const { listByUser, destroyByUser, prune } = durable;
+  if (listByUser) store.listByUser = (userId) => listByUser.call(durable, userId);
+  if (listByUser && destroyByUser) {
+    // One destroy per session, so each key gets its tombstone: a bulk delete in the durable store
+    // would leave a session created meanwhile alive in the cache after it died in the durable store.
+    store.destroyByUser = async (userId, exceptKey) => {
+      const doomed = (await listByUser.call(durable, userId)).filter((entry) => entry.key !== exceptKey);
+      await Promise.all(doomed.map((entry) => destroy(entry.key)));
+      return doomed.length;
+    };
+  }
+  if (prune) store.prune = () => prune.call(durable);
+  return store;
+}
+
+function isTombstone(record: SessionRecord): boolean {
+  return record.version === TOMBSTONE_VERSION;
+}
+
+function checkStore(option: string, store: SessionStore | undefined): void {
+  if (!store || typeof store.get !== 'function' || typeof store.patch !== 'function') {
+    throw new SessionConfigError(option, 'must be a SessionStore');
+  }
+}
