@@ -55,8 +55,8 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const BUSY_TIMEOUT_MS = 5000;
 
 /**
- * Creates a SQLite store on a database file it opens (creating its directory; WAL mode, 5 s busy
- * timeout; closed by `close()`) or on a database you pass and keep owning. Rows past `meta.expiresAt`
+ * Creates a SQLite store on a database file it opens (creating its directory; WAL mode, synchronous=FULL,
+ * 5 s busy timeout; closed by `close()`) or on a database you pass and keep owning. Rows past `meta.expiresAt`
  * read as absent; a row that fails to decode reads as absent and publishes a `decode-error` event.
  * @example
  * const store = createSqliteStore('./data/sessions.db');
@@ -210,7 +210,9 @@ function openDatabase(path: string): BetterSqlite3.Database {
   if (path !== '' && path !== ':memory:' && !path.startsWith('file:'))
     mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
+  // better-sqlite3 builds SQLite so that a file already in WAL mode opens with synchronous=NORMAL, which
+  // can lose the last commits on power loss; a durable session store asks for FULL explicitly.
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
   return db;
 }
 
