@@ -24,6 +24,7 @@ describe('toStorable', () => {
       [new Date(0), /Date/],
       [Object.assign([1], { length: 3 }), /sparse/],
       ['a\u0000b', /U\+0000/],
+      ['broken \ud800 pair', /well-formed/],
       [JSON.parse('{"__proto__": {"polluted": true}}'), /__proto__/],
     ];
     for (const [value, reason] of cases) {

@@ -5,6 +5,8 @@
  */
 import { SessionValueError } from '../errors.js';
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Deep-copies and deep-freezes `value`, or throws `SessionValueError` naming `key`. */
 export function toStorable(key: string, value: unknown): unknown {
   return copy(key, value, new Set());
@@ -15,6 +17,8 @@ function copy(key: string, value: unknown, seen: Set<object>): unknown {
     case 'string':
       // PostgreSQL jsonb cannot hold U+0000; refusing it everywhere keeps every store equal.
       if (value.includes('\u0000')) throw new SessionValueError(key, 'strings cannot contain U+0000');
+      // A lone surrogate is not UTF-8 encodable: stores would reject it or replace it with U+FFFD.
+      if (LONE_SURROGATE.test(value)) throw new SessionValueError(key, 'strings must be well-formed UTF-16');
       return value;
     case 'boolean':
       return value;

@@ -9,6 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { SessionData, SessionPatch, SessionRecord, SessionStore } from '../stores/types.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
 import { randomKey, randomUserId, sampleMeta, sampleRecord } from './records.js';
+import { describeSessionBehaviour } from './session-conformance.js';
 
 /** A store under test, the fake clock it was given, and how to dispose of both. */
 export interface StoreHarness {
@@ -67,6 +68,7 @@ export function describeStoreConformance(
     describeConcurrency(run);
     describeUserIndex(run, options.perUserIndex);
     describePrune(run);
+    describeSessionBehaviour(run);
   });
 }
 
