@@ -103,11 +103,10 @@ export function createMemcachedStore(
     set(key, record) {
       return inTurn(key, () =>
         retried('set', async () => {
-          if (await write('set', key, record)) return true;
+          // Read first: in a tiered store sets mostly replace a cached copy (2 round trips, not 3).
           const stored = await read(key);
           if (stored?.record && stored.record.version >= record.version) return true;
-          if (stored && (await write('set', key, record, stored.cas))) return true;
-          return undefined;
+          return (await write('set', key, record, stored?.cas)) || undefined;
         }),
       ).then(settled);
     },
