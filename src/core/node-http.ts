@@ -18,6 +18,8 @@ export function requestInfo(req: IncomingMessage): RequestInfo {
   };
 }
 
+const NO_STORE = /\bno-store\b/i;
+
 /** The HTTP status an adapter answers for `error` when the app does not handle it. */
 export function statusOf(error: unknown): number {
   return error instanceof SessionError ? error.status : 500;
@@ -33,7 +35,7 @@ export function appendSessionCookies(res: ServerResponse, cookies: readonly stri
   const own = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
   res.setHeader('set-cookie', [...own, ...cookies]);
   const cacheControl = res.getHeader('cache-control');
-  if (typeof cacheControl !== 'string' || !/\bno-store\b/i.test(cacheControl)) {
+  if (typeof cacheControl !== 'string' || !NO_STORE.test(cacheControl)) {
     res.setHeader('cache-control', 'no-store');
   }
 }
@@ -50,6 +52,7 @@ export function failResponse(res: ServerResponse, error: unknown, route: (error:
   }
   for (const name of res.getHeaderNames()) res.removeHeader(name);
   res.statusCode = 200;
+  res.statusMessage = '';
   route(error);
 }
 
@@ -113,7 +116,7 @@ export function holdResponse<Data extends SessionDataShape>(
   };
 
   res.writeHead = (statusCode: number, ...rest: unknown[]) => {
-    const cookies = phase === 'open' ? manager.cookiesNow(session) : [];
+    const cookies = phase === 'open' && statusCode < 500 ? manager.cookiesNow(session) : [];
     if (cookies.length === 0) {
       Reflect.apply(realWriteHead, res, [statusCode, ...rest]);
       return res;

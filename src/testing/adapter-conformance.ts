@@ -397,7 +397,12 @@ export function describeAdapterConformance(
       ctx().spy.failing.add('set');
       const created = await get('/app-cookie');
       assert.equal(created.status, 503);
-      assert.deepEqual(created.setCookies, []);
+      // The request failed: the app's own cookies (e.g. a "logged in" hint) must not go out either.
+      assert.deepEqual(
+        created.setCookies,
+        [],
+        'a failed commit voids the whole response, app cookies included',
+      );
       ctx().spy.failing.clear();
       const token = await newSession();
       ctx().spy.failing.add('patch');

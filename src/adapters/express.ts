@@ -1,0 +1,78 @@
+/**
+ * Public entry `sessionkit/express`: session middleware for Express 4 and 5.
+ *
+ * `req.session` is set at run time. To type it, declare it once in your app with your data type
+ * (sessionkit does not declare it globally, so it can live beside express-session while you migrate):
+ *
+ * ```ts
+ * import type { Session } from 'sessionkit';
+ * declare global {
+ *   namespace Express {
+ *     interface Request { session: Session<AppData> }
+ *   }
+ * }
+ * ```
+ *
+ * @module
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { holdResponse, requestInfo } from '../core/node-http.js';
+import type { Session, SessionDataShape, SessionManager } from '../core/types.js';
+import { SessionStateError } from '../errors.js';
+
+/** The middleware `sessionMiddleware` returns; `of(req)` reads a request's session, typed. */
+export interface SessionMiddleware<Data extends SessionDataShape> {
+  (req: Request, res: Response, next: NextFunction): void;
+  /**
+   * The session of `req` (the same object as `req.session`), typed with the manager's data.
+   * Throws `ERR_SESSION_STATE` when the middleware did not run for `req`.
+   */
+  of(req: Request): Session<Data>;
+}
+
+/**
+ * Creates Express middleware that loads the session from the `Cookie` header into `req.session`
+ * and commits it before the response ends (its `Set-Cookie` values appended to the app's, with
+ * `Cache-Control: no-store`). A 5xx response commits nothing, so a handler that throws leaves no
+ * half-written session. Store failures go to `next(err)` with `err.status` 503. Register routes that
+ * need no session before the middleware (or on a router without it): they then cost nothing.
+ * @example
+ * import express from 'express';
+ * import { sessionMiddleware } from 'sessionkit/express';
+ * const app = express();
+ * const sessions = sessionMiddleware(manager);
+ * app.use(sessions);
+ * app.post('/visit', async (req, res) => {
+ *   const visits = await sessions.of(req).update('visits', (n = 0) => n + 1); // or req.session, once declared
+ *   res.redirect(303, `/?visits=${visits}`);
+ * });
+ */
+export function sessionMiddleware<Data extends SessionDataShape>(
+  manager: SessionManager<Data>,
+): SessionMiddleware<Data> {
+  const sessions = new WeakMap<Request, Session<Data>>();
+
+  function middleware(req: Request, res: Response, next: NextFunction): void {
+    manager.load(req.headers.cookie, requestInfo(req)).then((session) => {
+      sessions.set(req, session);
+      // Defined rather than assigned: the app's type for `req.session` is its own business.
+      Object.defineProperty(req, 'session', {
+        value: session,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+      // A commit failure surfaces after the route ran; Express then routes it like express-session's.
+      holdResponse(res, manager, session, (error) => next(error), false);
+      next();
+    }, next);
+  }
+
+  function of(req: Request): Session<Data> {
+    const session = sessions.get(req);
+    if (session === undefined) throw new SessionStateError('sessionMiddleware did not run for this request');
+    return session;
+  }
+
+  return Object.assign(middleware, { of });
+}
