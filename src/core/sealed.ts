@@ -1,0 +1,315 @@
+/**
+ * The sealed cookie format of cookie-only sessions (SECURITY.md §2, SEC-29 to SEC-39): a keyring of
+ * HKDF-derived AES-256-GCM keys, the token layout `0x01 ‖ kid(4) ‖ nonce(12) ‖ ciphertext ‖ tag(16)`
+ * in unpadded base64url, the JSON payload inside the ciphertext, and the split of a long value
+ * across several cookies.
+ */
+import { SessionConfigError } from '../errors.js';
+import type { SessionData } from '../stores/types.js';
+import { aeadOpen, aeadSealPrefixed, deriveKey, NONCE_BYTES, TAG_BYTES } from './crypto.js';
+
+/** Version byte of the format; it fixes the algorithm, so there is no algorithm field (SEC-30). */
+export const SEALED_VERSION = 0x01;
+const KID_BYTES = 4;
+const HEADER_BYTES = 1 + KID_BYTES;
+/** Bytes a sealed value adds to its plaintext: version, kid, nonce and tag. */
+export const SEAL_OVERHEAD_BYTES = HEADER_BYTES + NONCE_BYTES + TAG_BYTES;
+/** Fewest bytes a secret may have (SEC-36). */
+export const MIN_SECRET_BYTES = 32;
+/** Most keys a keyring holds: the current one and a few previous ones (SECURITY.md §2: 2–3 live keys). */
+export const MAX_LIVE_KEYS = 4;
+// A secret with fewer distinct byte values than this is a placeholder ("aaaa…", "0000…"), not a key.
+const MIN_DISTINCT_BYTES = 8;
+// Fixed per-library salt (RFC 5869 §3.1 allows a constant); the secrets carry the entropy.
+const KDF_SALT = 'sessionkit/v1';
+const KID_INFO = 'sessionkit/v1/cookie-session/kid';
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** One key of a keyring, with everything the hot path needs precomputed. */
+export interface SealingKey {
+  /** The key id as it appears in events and `keyUsage()`: 8 hex digits. */
+  readonly kid: string;
+  /** The key id as the 32-bit number stored in the token. */
+  readonly kidNumber: number;
+  readonly key: Buffer;
+  /** `version ‖ kid`, the first five bytes of every token sealed with this key. */
+  readonly header: Buffer;
+  /** Associated data: `version ‖ kid ‖ cookie name ‖ 0x00 ‖ purpose` (SEC-31). */
+  readonly aad: Buffer;
+}
+
+/** The keys of a cookie-only manager: the first seals, all open. */
+export interface Keyring {
+  readonly current: SealingKey;
+  readonly keys: readonly SealingKey[];
+  /** The key with this kid, if it is in the ring. */
+  find(kidNumber: number): SealingKey | undefined;
+}
+
+/** What a keyring is bound to: tokens sealed for one context never open in another. */
+export interface SealContext {
+  cookieName: string;
+  /** What the sealed value is for, e.g. `"session"`; part of the key derivation and of the AAD. */
+  purpose: string;
+}
+
+function secretBytes(secret: unknown, index: number): Buffer {
+  const option = `secrets[${index}]`;
+  let bytes: Buffer;
+  if (typeof secret === 'string') bytes = Buffer.from(secret, 'utf8');
+  else if (secret instanceof Uint8Array) bytes = Buffer.from(secret);
+  else throw new SessionConfigError(option, 'must be a string or a Buffer');
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new SessionConfigError(
+      option,
+      `is ${bytes.length} bytes; at least ${MIN_SECRET_BYTES} random bytes are required`,
+    );
+  }
+  if (new Set(bytes).size < MIN_DISTINCT_BYTES) {
+    throw new SessionConfigError(option, 'looks like a placeholder, not a random secret');
+  }
+  return bytes;
+}
+
+/**
+ * Derives the keys of `secrets` (current first) once, at construction. The kid comes from the
+ * secret itself, not its position, so adding a new current secret never renumbers the old ones.
+ */
+export function createKeyring(secrets: unknown, context: SealContext): Keyring {
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    throw new SessionConfigError('secrets', 'must be a non-empty array: [current, ...previous]');
+  }
+  if (secrets.length > MAX_LIVE_KEYS) {
+    throw new SessionConfigError(
+      'secrets',
+      `holds ${secrets.length} keys; keep at most ${MAX_LIVE_KEYS} (drop a key once the absolute timeout has passed since its replacement)`,
+    );
+  }
+  const byNumber = new Map<number, SealingKey>();
+  const keys: SealingKey[] = [];
+  const info = `sessionkit/v1/cookie-session/${context.purpose}`;
+  const suffix = Buffer.from(`${context.cookieName}\u0000${context.purpose}`, 'utf8');
+  for (const [index, secret] of secrets.entries()) {
+    const bytes = secretBytes(secret, index);
+    const kidNumber = deriveKey(bytes, KDF_SALT, KID_INFO).readUInt32BE(0);
+    if (byNumber.has(kidNumber)) {
+      throw new SessionConfigError(`secrets[${index}]`, 'repeats an earlier secret');
+    }
+    const header = Buffer.alloc(HEADER_BYTES);
+    header.writeUInt8(SEALED_VERSION, 0);
+    header.writeUInt32BE(kidNumber, 1);
+    const key: SealingKey = {
+      kid: header.subarray(1).toString('hex'),
+      kidNumber,
+      key: deriveKey(bytes, KDF_SALT, info),
+      header,
+      aad: Buffer.concat([header, suffix]),
+    };
+    byNumber.set(kidNumber, key);
+    keys.push(key);
+  }
+  const current = keys[0];
+  if (current === undefined) throw new SessionConfigError('secrets', 'must not be empty');
+  return { current, keys, find: (kidNumber) => byNumber.get(kidNumber) };
+}
+
+/** Length in characters of the sealed value of `plaintextBytes` bytes (unpadded base64url). */
+export function sealedLength(plaintextBytes: number): number {
+  return Math.ceil(((plaintextBytes + SEAL_OVERHEAD_BYTES) * 4) / 3);
+}
+
+/** Seals `plaintext` with the keyring's current key. */
+export function sealValue(keyring: Keyring, plaintext: Buffer): string {
+  const { key, header, aad } = keyring.current;
+  return aeadSealPrefixed(key, header, plaintext, aad).toString('base64url');
+}
+
+/** Why a value did not open. */
+export type OpenFailure = 'malformed' | 'unknown-key' | 'tampered';
+
+/** The result of `openValue`. */
+export type Opened = { ok: true; plaintext: Buffer; key: SealingKey } | { ok: false; reason: OpenFailure };
+
+/**
+ * Opens a sealed value. The version and the kid are checked before any decryption (SEC-30); the
+ * 16-byte tag is enforced by `aeadOpen`, so a truncated tag never verifies (SEC-29).
+ */
+export function openValue(keyring: Keyring, value: string): Opened {
+  // Buffer.from(…, 'base64url') skips characters outside the alphabet instead of failing.
+  if (value.length % 4 === 1 || !BASE64URL.test(value)) return { ok: false, reason: 'malformed' };
+  const bytes = Buffer.from(value, 'base64url');
+  if (bytes.length <= SEAL_OVERHEAD_BYTES || bytes.readUInt8(0) !== SEALED_VERSION) {
+    return { ok: false, reason: 'malformed' };
+  }
+  const key = keyring.find(bytes.readUInt32BE(1));
+  if (key === undefined) return { ok: false, reason: 'unknown-key' };
+  const plaintext = aeadOpen(key.key, bytes.subarray(HEADER_BYTES), key.aad);
+  return plaintext === null ? { ok: false, reason: 'tampered' } : { ok: true, plaintext, key };
+}
+
+/** What a sealed session holds. Timestamps are epoch ms, checked by the manager on every open. */
+export interface SealedSession {
+  /** Random session id; the public `id` is its hash. */
+  sid: string;
+  createdAt: number;
+  lastSeenAt: number;
+  absoluteExpiresAt: number;
+  /** Incremented on every seal. */
+  version: number;
+  userId?: string;
+  authenticatedAt?: number;
+  data: SessionData;
+}
+
+/** The JSON plaintext of a sealed session (short keys: every byte counts against the cookie budget). */
+export function encodeSession(session: SealedSession): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      i: session.sid,
+      c: session.createdAt,
+      s: session.lastSeenAt,
+      a: session.absoluteExpiresAt,
+      n: session.version,
+      u: session.userId,
+      t: session.authenticatedAt,
+      d: session.data,
+    }),
+    'utf8',
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Parses what `encodeSession` wrote; `null` for anything else. Only a holder of a key can produce
+ * a plaintext, so this guards against our own bugs and old formats, not against attackers.
+ */
+export function decodeSession(plaintext: Buffer): SealedSession | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(plaintext.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!isRecord(parsed)) return null;
+  const { i: sid, c: createdAt, s: lastSeenAt, a: absoluteExpiresAt, n: version, u, t, d } = parsed;
+  if (typeof sid !== 'string' || sid.length === 0 || !isRecord(d)) return null;
+  if (!isTime(createdAt) || !isTime(lastSeenAt) || !isTime(absoluteExpiresAt) || !isTime(version)) {
+    return null;
+  }
+  const session: SealedSession = { sid, createdAt, lastSeenAt, absoluteExpiresAt, version, data: d };
+  if (u !== undefined) {
+    if (typeof u !== 'string') return null;
+    session.userId = u;
+  }
+  if (t !== undefined) {
+    if (!isTime(t)) return null;
+    session.authenticatedAt = t;
+  }
+  return session;
+}
+
+// RFC 6265bis §5.6 step 5 / §5.7 step 4: user agents ignore a cookie whose name + value exceed 4096 octets.
+const COOKIE_BYTES = 4096;
+/** Most cookies a session may span: the chunk count is one digit in the first cookie. */
+export const MAX_CHUNKS = 9;
+
+/**
+ * Name of chunk `index`. Chunk 0 is the cookie itself, so the name is kept whole (with its
+ * `__Host-` prefix) and a one-cookie session looks like any other.
+ */
+export function chunkName(name: string, index: number): string {
+  return index === 0 ? name : `${name}.${index}`;
+}
+
+// A chunked session's first cookie reads `<count>.<chunk 0>`; a sealed value never holds a ".".
+function capacityOf(name: string, index: number, count: number): number {
+  return COOKIE_BYTES - chunkName(name, index).length - (count > 1 && index === 0 ? 2 : 0);
+}
+
+/** Characters of sealed value that fit in `maxCookies` cookies named after `name`. */
+export function chunkCapacity(name: string, maxCookies: number): number {
+  let total = 0;
+  for (let index = 0; index < maxCookies; index++) total += capacityOf(name, index, maxCookies);
+  return total;
+}
+
+/**
+ * Splits a sealed value into `[cookie name, cookie value]` pairs, filling each cookie up to the
+ * limit; `null` when it needs more than `maxCookies`.
+ */
+export function splitValue(name: string, value: string, maxCookies: number): Array<[string, string]> | null {
+  if (value.length <= capacityOf(name, 0, 1)) return [[name, value]];
+  for (let count = 2; count <= maxCookies; count++) {
+    if (chunkCapacity(name, count) < value.length) continue;
+    const out: Array<[string, string]> = [];
+    let start = 0;
+    for (let index = 0; index < count; index++) {
+      const end = start + capacityOf(name, index, count);
+      const part = value.slice(start, end);
+      out.push([chunkName(name, index), index === 0 ? `${count}.${part}` : part]);
+      start = end;
+    }
+    return out;
+  }
+  return null;
+}
+
+/** The sealed value reassembled from a request's cookies, or why it could not be. */
+export type Assembled =
+  | { ok: true; value: string; chunks: number }
+  | { ok: false; reason: 'malformed' | 'duplicate' | 'oversized' };
+
+/**
+ * Reassembles the value from the first cookie's value and the request's `<name>.<n>` cookies.
+ * Chunks are found by name, so their order in the header does not matter; a missing chunk is
+ * `malformed`, two different values for one chunk are `duplicate` (cookie tossing, SEC-15), and
+ * chunks of different seals fail authentication later.
+ */
+export function assembleValue(
+  name: string,
+  first: string,
+  chunkCookies: ReadonlyArray<readonly [string, string]>,
+  maxCookies: number,
+): Assembled {
+  if (first.length < 2 || first.charCodeAt(1) !== 0x2e) {
+    return first.length > chunkCapacity(name, maxCookies)
+      ? { ok: false, reason: 'oversized' }
+      : { ok: true, value: first, chunks: 1 };
+  }
+  const count = first.charCodeAt(0) - 0x30;
+  if (count < 2 || count > MAX_CHUNKS) return { ok: false, reason: 'malformed' };
+  if (count > maxCookies) return { ok: false, reason: 'oversized' };
+  let value = first.slice(2);
+  for (let index = 1; index < count; index++) {
+    const wanted = chunkName(name, index);
+    let part: string | undefined;
+    for (const [cookieName, cookieValue] of chunkCookies) {
+      if (cookieName !== wanted) continue;
+      if (part !== undefined && part !== cookieValue) return { ok: false, reason: 'duplicate' };
+      part = cookieValue;
+    }
+    if (part === undefined) return { ok: false, reason: 'malformed' };
+    value += part;
+  }
+  if (value.length > chunkCapacity(name, maxCookies)) return { ok: false, reason: 'oversized' };
+  return { ok: true, value, chunks: count };
+}
+
+/** The highest chunk slot among `<name>.<n>` cookies, plus one (1 when there are none). */
+export function chunkSlots(name: string, chunkCookies: ReadonlyArray<readonly [string, string]>): number {
+  let slots = 1;
+  const prefix = name.length + 1;
+  for (const [cookieName] of chunkCookies) {
+    if (cookieName.length !== prefix + 1) continue;
+    const index = cookieName.charCodeAt(prefix) - 0x30;
+    if (index >= 1 && index < MAX_CHUNKS && index + 1 > slots) slots = index + 1;
+  }
+  return slots;
+}
