@@ -4,7 +4,22 @@
  *
  * @module
  */
+
+export {
+  type AdapterConformanceOptions,
+  type AdapterHarness,
+  type ConformanceData,
+  type ConformanceRoutes,
+  conformanceRoutes,
+  describeAdapterConformance,
+  listenHarness,
+  type MountAdapter,
+  type RouteHandler,
+  type RouteResult,
+  type StreamingHandler,
+} from './adapter-conformance.js';
 export { createFakeClock, type FakeClock } from './fake-clock.js';
+export { type InstrumentedStore, instrumentStore, type StoreOperation } from './instrumented-store.js';
 export { randomKey, randomUserId, sampleMeta, sampleRecord } from './records.js';
 export {
   describeStoreConformance,
