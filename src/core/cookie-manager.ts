@@ -35,10 +35,11 @@ import {
 import {
   createSession,
   DELETED,
+  dropCsrf,
   isDirty,
   mergedData,
   newState,
-  RESERVED_PREFIX,
+  readKey,
   type SessionDriver,
   type SessionState,
   stateOf,
@@ -104,7 +105,6 @@ const PURPOSE = 'session';
 /** Future-dated timestamps tolerated in a sealed session (clock skew between servers; Fernet, iron: 60 s). */
 const FUTURE_SKEW_MS = 60_000;
 const SID_BYTES = 16;
-const CSRF_KEY = `${RESERVED_PREFIX}csrf`;
 
 function resolve(options: CookieSessionManagerOptions): Resolved {
   const base = resolveLifetimes(options);
@@ -131,15 +131,6 @@ function resolve(options: CookieSessionManagerOptions): Resolved {
       2 ** 32,
     ),
   };
-}
-
-/** The value of `key` as the handler sees it (pending change first). */
-function readKey(state: SessionState, key: string): unknown {
-  if (state.changes.has(key)) {
-    const value = state.changes.get(key);
-    return value === DELETED ? undefined : value;
-  }
-  return state.base[key];
 }
 
 // `state.extra` of a cookie-only session: `chunks`, the cookies the live sealed value spans; `slots`,
@@ -380,8 +371,7 @@ export function createCookieSessionManager<Data extends SessionDataShape = Sessi
     },
     async regenerate(state) {
       // The CSRF token is bound to the old privilege level: a fresh one is made on demand.
-      state.changes.delete(CSRF_KEY);
-      if (Object.hasOwn(state.base, CSRF_KEY)) state.changes.set(CSRF_KEY, DELETED);
+      dropCsrf(state);
       state.token = randomString(SID_BYTES);
       state.key = undefined;
       state.tokenChanged = true;

@@ -33,12 +33,12 @@ import {
 } from './options.js';
 import {
   createSession,
-  DELETED,
+  dropCsrf,
   isDirty,
   mergedData,
   newState,
   pendingPatch,
-  RESERVED_PREFIX,
+  readKey,
   type SessionDriver,
   type SessionState,
   stateOf,
@@ -158,15 +158,6 @@ function limitPolicy(value: unknown): boolean {
   if (value === undefined || value === 'evict-oldest') return false;
   if (value === 'reject') return true;
   throw new SessionConfigError('sessionLimitPolicy', 'must be "evict-oldest" or "reject"');
-}
-
-/** The value of `key` as the handler sees it (pending change first). */
-function readKey(state: SessionState, key: string): unknown {
-  if (state.changes.has(key)) {
-    const value = state.changes.get(key);
-    return value === DELETED ? undefined : value;
-  }
-  return state.base[key];
 }
 
 /** Jittered exponential backoff between compare-and-set attempts, so contenders spread out. */
@@ -445,10 +436,7 @@ export function createSessionManager<Data extends SessionDataShape = SessionData
   async function regenerate(state: SessionState): Promise<void> {
     const now = clock.now();
     const oldKey = state.key;
-    // The CSRF token is bound to the old privilege level: a fresh one is made on demand.
-    state.changes.delete(`${RESERVED_PREFIX}csrf`);
-    if (Object.hasOwn(state.base, `${RESERVED_PREFIX}csrf`))
-      state.changes.set(`${RESERVED_PREFIX}csrf`, DELETED);
+    dropCsrf(state);
     if (state.isNew || oldKey === undefined) {
       state.key = undefined;
       ensureToken(state);

@@ -85,6 +85,21 @@ export function pendingPatch(state: SessionState): { set: SessionData; delete: s
   return { set, delete: del };
 }
 
+/** The value of `key` as the handler sees it (pending change first). */
+export function readKey(state: SessionState, key: string): unknown {
+  if (state.changes.has(key)) {
+    const value = state.changes.get(key);
+    return value === DELETED ? undefined : value;
+  }
+  return state.base[key];
+}
+
+/** Drops the CSRF token (on regenerate/login): it belongs to the old privilege level; a new one is made on demand. */
+export function dropCsrf(state: SessionState): void {
+  state.changes.delete(CSRF_KEY);
+  if (Object.hasOwn(state.base, CSRF_KEY)) state.changes.set(CSRF_KEY, DELETED);
+}
+
 const internals = new WeakMap<object, SessionState>();
 
 /** The state behind a session created by `createSession` (throws for foreign objects). */
