@@ -34,7 +34,6 @@ import {
 } from './sealed.js';
 import {
   createSession,
-  DELETED,
   dropCsrf,
   isDirty,
   mergedData,
