@@ -1,0 +1,27 @@
+/** sessionkit on Fastify (`sessionPlugin` → `request.session`), store from BENCH_STORE. */
+import Fastify from 'fastify';
+import type { FastifySessionData } from '../../src/adapters/fastify.js';
+import { act, PROFILE, serve, sessionOf, start } from './harness.js';
+import { createBenchManager } from './sessionkit-manager.js';
+
+start(async () => {
+  const { sessionPlugin } = await import('../../src/adapters/fastify.js');
+  // Typed by the program-wide FastifySessionTypes declaration (sessionkit's type tests declare one).
+  const { manager, close } = await createBenchManager<FastifySessionData>();
+  const app = Fastify({ logger: false });
+  await app.register(sessionPlugin, { manager });
+  app.get('/*', async (request, reply) => {
+    const session = sessionOf(request);
+    const outcome = act(request.url, {
+      read: () => session.get('n'),
+      write: (n) => session.set('n', n),
+      create: () => {
+        session.set('n', 0);
+        session.set('profile', PROFILE);
+      },
+    });
+    return reply.code(outcome.status).type('text/plain').send(outcome.body);
+  });
+  await app.ready();
+  serve(app.server, close);
+});

@@ -1,0 +1,29 @@
+/** sessionkit on Koa (`sessionMiddleware` → `ctx.session`), store from BENCH_STORE. */
+import { createServer } from 'node:http';
+import Koa from 'koa';
+import { act, PROFILE, serve, start } from './harness.js';
+import { createBenchManager } from './sessionkit-manager.js';
+
+start(async () => {
+  const [{ sessionMiddleware }, { manager, close }] = await Promise.all([
+    import('../../src/adapters/koa.js'),
+    createBenchManager(),
+  ]);
+  const app = new Koa();
+  app.use(sessionMiddleware(manager));
+  app.use((ctx) => {
+    const session = ctx.session;
+    const outcome = act(ctx.path, {
+      read: () => session.get('n'),
+      write: (n) => session.set('n', n),
+      create: () => {
+        session.set('n', 0);
+        session.set('profile', PROFILE);
+      },
+    });
+    ctx.status = outcome.status;
+    ctx.type = 'text/plain';
+    ctx.body = outcome.body;
+  });
+  serve(createServer(app.callback()), close);
+});

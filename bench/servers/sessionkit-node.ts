@@ -1,0 +1,24 @@
+/** sessionkit on node:http (`withSession`), store from BENCH_STORE. */
+import { createServer } from 'node:http';
+import { act, PROFILE, serve, start } from './harness.js';
+import { createBenchManager } from './sessionkit-manager.js';
+
+start(async () => {
+  const [{ withSession }, { manager, close }] = await Promise.all([
+    import('../../src/adapters/node.js'),
+    createBenchManager(),
+  ]);
+  const handler = withSession(manager, async (req, res, session) => {
+    const outcome = act(req.url, {
+      read: () => session.get('n'),
+      write: (n) => session.set('n', n),
+      create: () => {
+        session.set('n', 0);
+        session.set('profile', PROFILE);
+      },
+    });
+    res.writeHead(outcome.status, { 'content-type': 'text/plain' });
+    res.end(outcome.body);
+  });
+  serve(createServer(handler), close);
+});
