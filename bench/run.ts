@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: sessionkit against the bare frameworks and the peer session libraries.
  *
- *   npm run bench                      full run (~15 min): every contender, 2 rounds, writes docs/benchmarks.md,
+ *   npm run bench                      full run (~15 min): every contender, 4 rounds, writes docs/benchmarks.md,
  *                                      docs/benchmarks.svg and bench/results/latest.json
- *   npm run bench -- --quick           ~1 min: a few contenders, 1 short round, results in bench/results/quick.json
+ *   npm run bench -- --quick           ~1 min: 9 contenders, 1 short round, results in bench/results/quick.json
  *   options: --rounds N  --seconds S  --warmup S  --connections N  --only id,id  --no-micro  --docs  --no-docs
  *
  * Exits 1 when a contender that could run failed (crash, non-2xx answers, lost sessions), else 0;
@@ -18,7 +18,7 @@ import { CONTENDERS, type Contender } from './lib/contenders.js';
 import { benchmarksMarkdown, describeMachine } from './lib/docs.js';
 import { evaluateGoals } from './lib/goals.js';
 import { WORKLOADS } from './lib/load.js';
-import { measureOnce, type RoundResult, type RunSettings, type Services } from './lib/measure.js';
+import { type ContenderRun, measureAll, type RunSettings, type Services } from './lib/measure.js';
 import { microTerminal, terminalTable } from './lib/report.js';
 import { postgresReachable, startPrivateRedis } from './lib/services.js';
 import { ratioChart } from './lib/svg.js';
@@ -49,9 +49,9 @@ function numberArg(value: string | undefined, fallback: number): number {
 
 const quick = args.quick === true;
 const settings: RunSettings = {
-  rounds: numberArg(args.rounds, quick ? 1 : 2),
-  seconds: numberArg(args.seconds, quick ? 1 : 3),
-  warmupSeconds: numberArg(args.warmup, quick ? 0.5 : 1),
+  rounds: numberArg(args.rounds, quick ? 1 : 4),
+  seconds: numberArg(args.seconds, quick ? 0.75 : 1.25),
+  warmupSeconds: numberArg(args.warmup, quick ? 0.5 : 1.5),
   connections: numberArg(args.connections, 10),
 };
 const only = args.only?.split(',').filter(Boolean);
@@ -64,10 +64,6 @@ const budgetMs = quick ? 4 * 60_000 : 40 * 60_000;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 // Servers exit when their IPC channel closes; the private redis-server must be stopped explicitly.
 let stopRedis: () => Promise<void> = async () => undefined;
-
-function fmtSample(workload: string, rps: number, p99: number, ops: string): string {
-  return `${workload} ${Math.round(rps).toLocaleString('en-US')} req/s, p99 ${p99.toFixed(2)} ms, ops/req ${ops}`;
-}
 
 async function openServices(needed: Set<string>): Promise<Services> {
   const services: Services = { redis: undefined, postgres: false, why: {} };
@@ -123,10 +119,10 @@ function runMicro(seconds: number, rounds: number): Promise<MicroResult | undefi
 }
 
 async function main(): Promise<number> {
-  const machine = describeMachine();
+  const machine = await describeMachine();
   log(
-    `sessionkit bench${quick ? ' --quick' : ''}: ${contenders.length} contenders × ${settings.rounds} round(s), ` +
-      `${settings.seconds} s per workload, ${settings.connections} connections; ${machine.nproc} CPUs, ${machine.cpu}, Node ${machine.node}`,
+    `sessionkit bench${quick ? ' --quick' : ''}: ${contenders.length} contenders × ${WORKLOADS.length} workloads × ` +
+      `${settings.rounds} round(s) of ${settings.seconds} s, ${settings.connections} connections; ${machine.nproc} CPUs, ${machine.cpu}, Node ${machine.node}`,
   );
   const services = await openServices(new Set(contenders.flatMap((c) => c.needs)));
   if (services.redis) {
@@ -135,38 +131,9 @@ async function main(): Promise<number> {
   }
   for (const [service, why] of Object.entries(services.why)) log(`${service}: ${why}`);
 
-  const results = new Map<string, RoundResult[]>();
-  const unavailable = new Set<string>();
+  let runs: Map<string, ContenderRun>;
   try {
-    for (let round = 1; round <= settings.rounds; round++) {
-      const order = round % 2 === 1 ? contenders : [...contenders].reverse();
-      for (const [index, contender] of order.entries()) {
-        if (unavailable.has(contender.id)) continue;
-        const at = `[round ${round}/${settings.rounds} ${String(index + 1).padStart(2)}/${order.length}] ${contender.id}`;
-        log(`${at}: starting`);
-        const result = await measureOnce(contender, round, settings, services, (workload, sample) =>
-          log(
-            `${at}: ${fmtSample(
-              workload,
-              sample.load.rps,
-              sample.load.p99Ms,
-              Object.keys(sample.ops).length
-                ? Object.entries(sample.ops)
-                    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-                    .join(' ')
-                : '0',
-            )}` +
-              (sample.load.non2xx + sample.load.errors > 0
-                ? ` ⚠ ${sample.load.non2xx} non-2xx, ${sample.load.errors} errors`
-                : ''),
-          ),
-        );
-        if (result.status === 'unavailable') unavailable.add(contender.id);
-        if (result.status !== 'ok')
-          log(`${at}: ${result.status === 'unavailable' ? 'not available' : 'FAILED'} — ${result.reason}`);
-        results.set(contender.id, [...(results.get(contender.id) ?? []), result]);
-      }
-    }
+    runs = await measureAll(contenders, settings, services, log);
   } finally {
     await services.redis?.stop();
   }
@@ -176,7 +143,7 @@ async function main(): Promise<number> {
     log('cookie micro-benchmark…');
     micro = await runMicro(quick ? 0.3 : 1, quick ? 1 : 3);
   }
-  const rows = aggregate(contenders, results, WORKLOADS);
+  const rows = aggregate(contenders, runs, WORKLOADS);
   const goals = evaluateGoals(rows, micro);
   for (const workload of WORKLOADS) log(`\n== ${workload} ==\n${terminalTable(rows, workload)}`);
   if (micro) log(`\n== cookie seal/open (${micro.payloadBytes}-byte session) ==\n${microTerminal(micro)}`);
@@ -185,7 +152,7 @@ async function main(): Promise<number> {
   );
 
   const minutes = (Date.now() - started) / 60_000;
-  const redisMethod = 'INFO commandstats deltas on a private redis-server started for the run';
+  const redisMethod = '`INFO commandstats` deltas on a private redis-server started for the run';
   const output = {
     date: new Date().toISOString(),
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,

@@ -1,10 +1,10 @@
 /**
- * Turns the rounds into one row per contender: medians over rounds, ratios to the bare framework and
+ * Turns the bursts into one row per contender: medians over rounds, ratios to the bare framework and
  * to the peer on the same framework and store.
  */
 import { bareOf, type Contender } from './contenders.js';
 import type { Workload } from './load.js';
-import type { RoundResult } from './measure.js';
+import type { ContenderRun, Sample } from './measure.js';
 import { isServerCount, median } from './stats.js';
 
 /** One workload of one contender, over all rounds. */
@@ -20,9 +20,9 @@ export interface Cell {
   roundTrips: number;
   /** Commands Redis executed per request, including those run inside scripts (0 without Redis). */
   redisCommands: number;
-  /** Throughput relative to the bare framework (its read run). */
+  /** Throughput relative to the bare framework: median over rounds of the same-round ratio. */
   vsBare?: number;
-  /** Throughput relative to the peer library on the same framework and store. */
+  /** Throughput relative to the peer library on the same framework and store (same-round ratios). */
   vsPeer?: number;
   non2xx: number;
   errors: number;
@@ -46,11 +46,8 @@ function sum(ops: Record<string, number>, match: (kind: string) => boolean): num
   return Object.entries(ops).reduce((total, [kind, value]) => (match(kind) ? total + value : total), 0);
 }
 
-function cellOf(results: readonly RoundResult[], workload: Workload): Cell | undefined {
-  const samples = results.flatMap((r) =>
-    r.status === 'ok' && r.samples[workload] ? [r.samples[workload]] : [],
-  );
-  if (samples.length === 0) return undefined;
+function cellOf(samples: readonly Sample[] | undefined): Cell | undefined {
+  if (samples === undefined || samples.length === 0) return undefined;
   const kinds = new Set(samples.flatMap((s) => Object.keys(s.ops)));
   const ops: Record<string, number> = {};
   for (const kind of [...kinds].sort()) ops[kind] = median(samples.map((s) => s.ops[kind] ?? 0));
@@ -67,46 +64,62 @@ function cellOf(results: readonly RoundResult[], workload: Workload): Cell | und
   };
 }
 
+/**
+ * The median over rounds of `row`'s req/s divided by `base`'s req/s in the same round: the two were
+ * measured seconds apart, so a slow phase of the machine cancels out of each ratio.
+ */
+function pairedRatio(
+  row: readonly Sample[] | undefined,
+  base: readonly Sample[] | undefined,
+): number | undefined {
+  if (row === undefined || base === undefined) return undefined;
+  const ratios = row.flatMap((sample) => {
+    const other = base.find((b) => b.round === sample.round);
+    return other && other.load.rps > 0 ? [sample.load.rps / other.load.rps] : [];
+  });
+  return ratios.length === 0 ? undefined : median(ratios);
+}
+
 /** Rows in contender order, with medians and ratios filled in. */
 export function aggregate(
   contenders: readonly Contender[],
-  results: ReadonlyMap<string, readonly RoundResult[]>,
+  runs: ReadonlyMap<string, ContenderRun>,
   workloads: readonly Workload[],
 ): Row[] {
+  const unrun: ContenderRun = { status: 'unavailable', reason: 'not run', samples: {} };
   const rows = contenders.map((contender): Row => {
-    const runs = results.get(contender.id) ?? [];
-    const ok = runs.filter((r) => r.status === 'ok');
-    const problem = runs.find((r) => r.status !== 'ok');
+    const run = runs.get(contender.id) ?? unrun;
     const row: Row = {
       id: contender.id,
       label: contender.label,
       library: contender.library,
       framework: contender.framework,
       store: contender.store,
-      status: problem?.status === 'failed' ? 'failed' : ok.length > 0 ? 'ok' : 'unavailable',
+      status: run.status,
       cells: {},
     };
     if (contender.peer !== undefined) row.peer = contender.peer;
-    if (problem !== undefined) row.reason = problem.reason;
-    const rss = ok.flatMap((r) => (Number.isFinite(r.peakRssBytes) ? [r.peakRssBytes] : []));
-    if (rss.length > 0) row.peakRssMb = Math.max(...rss) / 2 ** 20;
+    if (run.reason !== undefined) row.reason = run.reason;
+    if (run.peakRssBytes !== undefined) row.peakRssMb = run.peakRssBytes / 2 ** 20;
     for (const workload of workloads) {
-      const cell = cellOf(runs, workload);
+      const cell = cellOf(run.samples[workload]);
       if (cell) row.cells[workload] = cell;
     }
     return row;
   });
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  for (const row of rows) {
-    if (row.store === 'none') continue;
-    const bare = byId.get(bareOf(row.framework))?.cells.read?.rps;
-    const peer = row.peer === undefined ? undefined : byId.get(row.peer);
+  for (const contender of contenders) {
+    if (contender.store === 'none') continue;
+    const row = rows.find((r) => r.id === contender.id);
+    const own = runs.get(contender.id)?.samples;
+    const bare = runs.get(bareOf(contender.framework))?.samples;
+    const peer = contender.peer === undefined ? undefined : runs.get(contender.peer)?.samples;
     for (const workload of workloads) {
-      const cell = row.cells[workload];
+      const cell = row?.cells[workload];
       if (!cell) continue;
-      if (bare !== undefined && bare > 0) cell.vsBare = cell.rps / bare;
-      const peerRps = peer?.cells[workload]?.rps;
-      if (peerRps !== undefined && peerRps > 0) cell.vsPeer = cell.rps / peerRps;
+      const vsBare = pairedRatio(own?.[workload], bare?.[workload]);
+      if (vsBare !== undefined) cell.vsBare = vsBare;
+      const vsPeer = pairedRatio(own?.[workload], peer?.[workload]);
+      if (vsPeer !== undefined) cell.vsPeer = vsPeer;
     }
   }
   return rows;

@@ -1,13 +1,16 @@
 /** docs/benchmarks.md, written from one run's results and the hand-written notes in bench/notes.md. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { MicroResult } from '../micro/cookie.js';
 import type { Row } from './aggregate.js';
 import type { GoalResult } from './goals.js';
 import { WORKLOADS } from './load.js';
 import type { RunSettings } from './measure.js';
 import { goalsTable, markdownTable, microTable } from './report.js';
+import { PG } from './services.js';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -31,11 +34,11 @@ const PACKAGES = [
   'autocannon',
 ];
 
+/** The version in a package.json: sessionkit's own, or an installed package's. */
 function version(name: string): string {
+  const file = name === 'sessionkit' ? 'package.json' : `node_modules/${name}/package.json`;
   try {
-    const json: unknown = JSON.parse(
-      readFileSync(new URL(`node_modules/${name}/package.json`, ROOT), 'utf8'),
-    );
+    const json: unknown = JSON.parse(readFileSync(new URL(file, ROOT), 'utf8'));
     const value = typeof json === 'object' && json !== null ? Reflect.get(json, 'version') : undefined;
     return typeof value === 'string' ? value : '?';
   } catch {
@@ -51,11 +54,39 @@ export interface Machine {
   node: string;
   kernel: string;
   loadAverageAtStart: number[];
+  redis: string;
+  postgres: string;
   versions: Record<string, string>;
 }
 
-/** Describes this machine and the package versions. */
-export function describeMachine(): Machine {
+function redisVersion(): string {
+  try {
+    return (
+      /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8', timeout: 3000 }))?.[1] ??
+      '?'
+    );
+  } catch {
+    return 'not installed';
+  }
+}
+
+async function postgresVersion(): Promise<string> {
+  const client = new pg.Client({ ...PG, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    const result = await client.query<{ server_version: string }>('SHOW server_version');
+    return result.rows[0]?.server_version ?? '?';
+  } catch {
+    return 'not reachable';
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Describes this machine, the services and the package versions. */
+export async function describeMachine(): Promise<Machine> {
+  const versions: Record<string, string> = { sessionkit: version('sessionkit') };
+  for (const name of PACKAGES) versions[name] = version(name);
   return {
     nproc: availableParallelism(),
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -63,11 +94,9 @@ export function describeMachine(): Machine {
     node: process.version,
     kernel: release(),
     loadAverageAtStart: loadavg().map((n) => Math.round(n * 100) / 100),
-    versions: Object.fromEntries(
-      [['sessionkit', version('..')], ...PACKAGES.map((name) => [name, version(name)])].filter(
-        (entry): entry is [string, string] => entry[0] !== undefined && entry[1] !== undefined,
-      ),
-    ),
+    redis: redisVersion(),
+    postgres: await postgresVersion(),
+    versions,
   };
 }
 
@@ -121,20 +150,28 @@ Where a goal is missed, the notes below say why and what would close it.
 - **Sessions.** Before measuring, the orchestrator creates one session per connection through \`/create\` and
   checks that each reads back; every request of \`read\`, \`write\` and \`mixed\` carries its connection's cookie.
 - **Processes.** Each contender is its own server process (\`node --import tsx bench/servers/<x>.ts\`,
-  \`NODE_ENV=production\`) on a spare 127.0.0.1 port; the load generator (autocannon ${machine.versions.autocannon},
+  \`NODE_ENV=production\`; sessionkit runs from its TypeScript sources through tsx, the peers from their
+  published JavaScript) on a spare 127.0.0.1 port; the load generator (autocannon ${machine.versions.autocannon},
   ${settings.connections} connections, no pipelining) runs in the orchestrator process.
-- **Rounds.** ${settings.rounds} round(s); in each, every contender is started fresh, warmed up for
-  ${settings.warmupSeconds} s, then each workload runs ${settings.seconds} s. Contenders are interleaved (round 2 runs in
-  reverse order), and the tables report the **median** over rounds of req/s, p50 and p99 (this machine is
-  shared and noisy: compare ratios within one run, not absolute numbers across runs).
-- **Ratios.** × bare: req/s over the same framework's bare server (same routes, no sessions). × peer: req/s
-  over the peer library on the same framework and store (express-session for Express, iron-session for
+- **Rounds.** All servers are started first (one after the other), each seeded and warmed up for
+  ${settings.warmupSeconds} s with the mixed workload. Then each workload runs in ${settings.rounds} round(s): in a round every
+  contender gets one ${settings.seconds}-second burst, back to back, in reverse order every other round. A contender and
+  its bare framework or peer are thus measured seconds apart. The tables report the **median over rounds**
+  of req/s (requests over the burst's duration), p50 and p99; latency percentiles are exact, from every
+  response's time (autocannon's own histogram has 1 ms resolution). This machine is shared and noisy:
+  compare ratios within one run, not absolute numbers across runs.
+- **Ratios.** × bare: req/s over the same framework's bare server (same routes, no sessions), × peer: req/s
+  over the peer library on the same framework and store, each the median over rounds of the ratio of the two
+  bursts of the same round (express-session for Express, iron-session for
   cookie-only on node:http, @fastify/session and @fastify/secure-session for Fastify, koa-session for Koa).
-- **Store operations per request**, counted on the server side of the client: Redis by ${input.redisMethod};
-  PostgreSQL by counting every statement the server process sends (a wrapper around \`pg.Client.prototype.query\`,
-  which pools use; \`pg_stat_statements\` is not preloaded on the shared server and loading it needs a restart);
-  memory and SQLite by a counting wrapper around the store (sessionkit) or the express-session store methods
-  (\`get\`/\`set\`/\`touch\`/\`destroy\`). Counts are taken over the measured window and divided by its requests.
+- **Store operations per request** are counted in each server process, over the measured window, and divided
+  by the requests that server received in it: round trips to Redis by wrapping the client's \`sendCommand\`
+  (ioredis for sessionkit, node-redis for connect-redis), statements to PostgreSQL by wrapping
+  \`pg.Client.prototype.query\` (\`pg_stat_statements\` is not preloaded on the shared server, and loading it
+  needs a restart), and calls of the in-process stores (sessionkit's memory and SQLite stores; the
+  \`get\`/\`set\`/\`touch\`/\`destroy\` of express-session's and @fastify/session's MemoryStore). Redis's own view is
+  added where it differs: ${input.redisMethod} count every command Redis executed, including those a
+  Lua script runs ("Redis ran n cmds").
 - **Peak RSS** is the server process's \`VmHWM\` after all its workloads (max over rounds).
 - **Settings.** sessionkit: defaults, with \`insecureDevCookies: true\` because the servers speak plain HTTP.
   Peers: their documented production settings — express-session \`resave: false, saveUninitialized: false\` on
@@ -150,8 +187,9 @@ Where a goal is missed, the notes below say why and what would close it.
 ## Machine
 
 ${machine.nproc} CPUs (\`nproc\`), ${machine.cpu}, ${machine.memoryGb} GB RAM, Linux ${machine.kernel}, Node ${machine.node};
-load average at start ${machine.loadAverageAtStart.join(' / ')}. Redis ${input.redisMethod.includes('private') ? '(private redis-server, no persistence)' : ''},
-PostgreSQL: the shared server on 127.0.0.1:5432.
+load average at start ${machine.loadAverageAtStart.join(' / ')} (other work shares this machine). Redis ${machine.redis}:
+a private \`redis-server\` on a spare port without persistence (each contender has its own key prefix). PostgreSQL ${machine.postgres}:
+the shared server on 127.0.0.1:5432, a fresh table per contender and round, dropped afterwards.
 
 Versions: ${versions}.
 

@@ -16,6 +16,7 @@ export const WORKLOADS: readonly Workload[] = ['read', 'write', 'mixed', 'create
 export interface LoadResult {
   requests: number;
   seconds: number;
+  /** Requests per second over the run. */
   rps: number;
   p50Ms: number;
   p99Ms: number;

@@ -51,13 +51,9 @@ const HEADERS = [
   'peak RSS MB',
 ];
 
-function rowsFor(rows: readonly Row[], workload: Workload): Row[] {
-  return rows.filter((row) => (workload === 'read' ? true : row.store !== 'none'));
-}
-
 /** Plain-text table of one workload for the terminal. */
 export function terminalTable(rows: readonly Row[], workload: Workload): string {
-  const body = rowsFor(rows, workload).map((row) => rowCells(row, workload));
+  const body = rows.map((row) => rowCells(row, workload));
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -68,7 +64,7 @@ export function terminalTable(rows: readonly Row[], workload: Workload): string 
 
 /** Markdown table of one workload. */
 export function markdownTable(rows: readonly Row[], workload: Workload): string {
-  const body = rowsFor(rows, workload).map((row) => rowCells(row, workload));
+  const body = rows.map((row) => rowCells(row, workload));
   const align = HEADERS.map((_, i) => (i === 0 || i === 6 ? '---' : '---:'));
   return [HEADERS, align, ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }

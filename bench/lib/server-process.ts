@@ -49,13 +49,17 @@ function request(child: ChildProcess, message: OrchestratorMessage): void {
   if (child.connected) child.send(message);
 }
 
-/** Starts `script` with `env` added to the environment; gives up after `timeoutMs`. */
+/**
+ * Starts `script` with `env` added to the environment (and `nodeArgs`, e.g. `--cpu-prof`); gives up
+ * after `timeoutMs`.
+ */
 export function startServer(
   script: string,
   env: Record<string, string>,
   timeoutMs: number,
+  nodeArgs: readonly string[] = [],
 ): Promise<StartResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${SERVERS}${script}`], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `${SERVERS}${script}`], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -1,6 +1,6 @@
 /**
  * The services the store contenders need: a private redis-server on a spare port (so that
- * `INFO commandstats` counts only our servers' commands and a flush never touches the shared Redis),
+ * `INFO commandstats` counts only our servers' commands, and the shared Redis is never touched),
  * and the shared PostgreSQL, where every contender gets its own table, dropped afterwards.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -30,7 +30,7 @@ export function sparePort(): Promise<number> {
   });
 }
 
-/** Sends one inline command over RESP and resolves to the raw reply (enough for PING/INFO/FLUSHALL). */
+/** Sends one inline command over RESP and resolves to the raw reply (enough for PING and INFO). */
 function redisCommand(port: number, command: string, timeoutMs = 3000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = new Socket();
@@ -59,12 +59,10 @@ export interface PrivateRedis {
   port: number;
   /** Calls per command since start (`INFO commandstats`). */
   commandCalls(): Promise<Map<string, number>>;
-  /** Empties this private instance (never the shared one). */
-  flush(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts `redis-server` on a spare port without persistence; null (with a reason) if it cannot. */
+/** Starts `redis-server` on a spare port without persistence; resolves to the reason if it cannot. */
 export async function startPrivateRedis(): Promise<PrivateRedis | string> {
   const port = await sparePort();
   let child: ChildProcess;
@@ -92,19 +90,13 @@ export async function startPrivateRedis(): Promise<PrivateRedis | string> {
     child.once('error', (error) => resolve(`redis-server could not start: ${error.message}`));
     child.once('exit', (code) => resolve(`redis-server exited with code ${code}`));
   });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const outcome = await Promise.race([
-      redisCommand(port, 'PING', 500).catch(() => ''),
-      failed,
-      sleep(100).then(() => ''),
-    ]);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const outcome = await Promise.race([redisCommand(port, 'PING', 1000).catch(() => ''), failed]);
     if (outcome.startsWith('+PONG')) {
       return {
         port,
         commandCalls: async () => parseCommandStats(await redisCommand(port, 'INFO commandstats')),
-        flush: async () => {
-          await redisCommand(port, 'FLUSHALL');
-        },
         stop: async () => {
           child.kill('SIGTERM');
           await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(3000)]);
@@ -113,9 +105,10 @@ export async function startPrivateRedis(): Promise<PrivateRedis | string> {
       };
     }
     if (outcome !== '') return outcome;
+    await sleep(100);
   }
   child.kill('SIGKILL');
-  return 'redis-server did not answer PING within 5 s';
+  return 'redis-server did not answer PING within 10 s';
 }
 
 /** True when the shared PostgreSQL answers a query within 3 s. */
