@@ -54,9 +54,8 @@ export function aboutOf(session: Session<ShopData>, backend: SessionBackend): Ab
     store: backend.description,
     version: session.version,
     createdAt: session.createdAt,
-    // `expiresAt` is the earlier of the two; logging in restarts the absolute lifetime.
-    idleExpiresAt: session.expiresAt,
-    absoluteExpiresAt: (session.authenticatedAt ?? session.createdAt) + backend.absoluteTimeoutSeconds * 1000,
+    idleExpiresAt: session.idleExpiresAt,
+    absoluteExpiresAt: session.absoluteExpiresAt,
     rotations: session.rotations,
     user: session.userId,
     authAgeSeconds: session.authAgeSeconds(),

@@ -34,6 +34,11 @@ export function isWellFormedToken(value: string): boolean {
   return value.length === 43 && TOKEN_PATTERN.test(value);
 }
 
+/** True when `value` has the shape of a store key / public id (SHA-256, base64url: 43 characters). */
+export function isWellFormedKey(value: string): boolean {
+  return isWellFormedToken(value);
+}
+
 /** The store key (and public id) of a token: SHA-256, base64url. A store dump yields no tokens. */
 export function tokenKey(token: string): string {
   return createHash('sha256').update(token).digest('base64url');

@@ -480,9 +480,16 @@ describe('createSessionManager', () => {
       assert.deepEqual(list.map((s) => s.userAgent).sort(), ['laptop', 'phone', 'tablet']);
       assert.equal(list.filter((s) => s.current).length, 1);
       assert.equal(JSON.stringify(list).includes(tokens[0] ?? '-'), false);
-      assert.equal(await manager.revokeUserSessions('u1', { except: current }), 2);
-      assert.equal((await manager.load(header(tokens[0] ?? ''))).userId, 'u1');
+      const tablet = list.find((s) => s.userAgent === 'tablet');
+      assert.ok(tablet);
+      assert.equal(await manager.revokeSession('someone-else', tablet.id), false);
+      assert.equal(await manager.revokeSession('u1', 'not-an-id'), false);
+      assert.equal(await manager.revokeSession('u1', tablet.id), true);
+      assert.equal((await manager.load(header(tokens[2] ?? ''))).isNew, true);
+      assert.equal((await manager.listUserSessions('u1')).length, 2);
+      assert.equal(await manager.revokeUserSessions('u1', { except: current }), 1);
       assert.equal((await manager.load(header(tokens[1] ?? ''))).isNew, true);
+      assert.equal((await manager.load(header(tokens[0] ?? ''))).userId, 'u1');
     });
   });
 

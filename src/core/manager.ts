@@ -12,7 +12,14 @@ import {
 import type { SessionMeta, SessionRecord, SessionStore } from '../stores/types.js';
 import { toStorable } from './codec.js';
 import { clearCookie, readCookie, serializeCookie } from './cookie.js';
-import { isWellFormedToken, openSuccessor, randomToken, sealSuccessor, tokenKey } from './crypto.js';
+import {
+  isWellFormedKey,
+  isWellFormedToken,
+  openSuccessor,
+  randomToken,
+  sealSuccessor,
+  tokenKey,
+} from './crypto.js';
 import { describeError, publish, type RejectReason } from './diagnostics.js';
 import {
   type BindingOptions,
@@ -101,6 +108,11 @@ export interface SessionManagerOptions extends LifetimeOptions {
 export interface StoreSessionManager<Data extends SessionDataShape> extends SessionManager<Data> {
   /** The store this manager uses. */
   readonly store: SessionStore;
+  /**
+   * Destroys one session of a user by its public id (e.g. a "log out that device" button).
+   * Resolves to false, destroying nothing, when the id is not a live session of that user.
+   */
+  revokeSession(userId: string, id: string): Promise<boolean>;
   /** Closes the store (its timers and the handles it owns). */
   close(): Promise<void>;
 }
@@ -657,8 +669,19 @@ export function createSessionManager<Data extends SessionDataShape = SessionData
     return count;
   }
 
+  async function revokeSession(userId: string, id: string): Promise<boolean> {
+    // The public id is the store key; a malformed one cannot name a record.
+    if (!isWellFormedKey(id)) return false;
+    const record = await call('get', () => store.get(id));
+    if (record === null || record.meta.userId !== userId || record.meta.successor) return false;
+    await call('destroy', () => store.destroy(id));
+    publish({ type: 'destroyed', id, store: kind, reason: 'revoke' });
+    return true;
+  }
+
   return {
     cookieName: cookie.name,
+    revokeSession,
     storeKind: kind,
     store,
     load,

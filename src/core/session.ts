@@ -146,6 +146,12 @@ class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
   get expiresAt(): number {
     return Math.min(this.#state.meta.idleExpiresAt, this.#state.meta.absoluteExpiresAt);
   }
+  get idleExpiresAt(): number {
+    return this.#state.meta.idleExpiresAt;
+  }
+  get absoluteExpiresAt(): number {
+    return this.#state.meta.absoluteExpiresAt;
+  }
   get version(): number {
     return this.#state.version;
   }

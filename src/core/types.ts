@@ -72,6 +72,10 @@ export interface Session<Data extends SessionDataShape = SessionDataShape> {
   readonly createdAt: number;
   /** Epoch ms when the session dies if nothing happens (min of idle and absolute expiry). */
   readonly expiresAt: number;
+  /** Epoch ms when the session dies for inactivity (each touch moves it). */
+  readonly idleExpiresAt: number;
+  /** Epoch ms when the session dies whatever its activity (only `login()` moves it). */
+  readonly absoluteExpiresAt: number;
   /** Record version (0 for a session never stored). */
   readonly version: number;
   /** How many times the token was rotated. */
