@@ -110,12 +110,13 @@ describe('createRedisStore', () => {
       }
     });
 
-    it('get and patch each send one EVAL; the eviction check runs once, before the first command', async () => {
+    it('get and patch each send one EVAL; the eviction check runs once, at the first command', async () => {
       const keyPrefix = freshPrefix();
       const recorder = recording(client);
       try {
         const clock = createFakeClock();
         const store = createRedisStore(recorder, { keyPrefix, clock });
+        assert.deepEqual(recorder.commands, [], 'creating the store sends nothing');
         const key = randomKey();
         await store.get(key);
         await store.get(key);

@@ -41,7 +41,7 @@ export interface RedisStoreOptions {
   /** Time source for TTLs. @default the system clock */
   clock?: Clock;
   /**
-   * Before its first command, read `maxmemory-policy` once and warn (`SESSIONKIT_REDIS_EVICTION`) when
+   * At its first command, read `maxmemory-policy` once and warn (`SESSIONKIT_REDIS_EVICTION`) when
    * Redis may evict sessions (`allkeys-*`, `volatile-*`). @default true
    */
   checkEvictionPolicy?: boolean;
@@ -133,17 +133,21 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
   if (typeof prefix !== 'string') throw new SessionConfigError('keyPrefix', 'must be a string');
   const clock = options.clock ?? systemClock;
   if (typeof clock.now !== 'function') throw new SessionConfigError('clock', 'must have a now() method');
-  let pendingCheck: Promise<void> | undefined = flag('checkEvictionPolicy', options.checkEvictionPolicy, true)
-    ? checkEviction(send).then(() => {
-        pendingCheck = undefined;
-      })
-    : undefined;
+  let checked = !flag('checkEvictionPolicy', options.checkEvictionPolicy, true);
+  let checking: Promise<void> | undefined;
+  // At the first command rather than at construction: a node-redis client may not be connected yet.
+  const checkOnce = () => {
+    checking ??= checkEviction(send).then(() => {
+      checked = true;
+    });
+    return checking;
+  };
 
   const sessionKey = (key: string) => `${prefix}s:${key}`;
   const userKey = (userId: string) => `${prefix}u:${userId}`;
   const ttl = (at: number) => String(Math.max(1, Math.ceil(at - clock.now())));
   const run = async (script: string, key: string, args: string[]): Promise<unknown> => {
-    if (pendingCheck) await pendingCheck;
+    if (!checked) await checkOnce();
     return send('EVAL', script, '1', key, ...args);
   };
   const metaArgs = (meta: SessionMeta): string[] => {
@@ -188,7 +192,7 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
       if (typeof user === 'string') await send('SREM', userKey(user), key);
     },
     async listByUser(userId) {
-      if (pendingCheck) await pendingCheck;
+      if (!checked) await checkOnce();
       const keys = strings(await send('SMEMBERS', userKey(userId)));
       const metas = await Promise.all(keys.map((key) => send('HGET', sessionKey(key), 'm')));
       const entries: SessionEntry[] = [];
@@ -206,7 +210,7 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
       return entries;
     },
     async destroyByUser(userId, exceptKey) {
-      if (pendingCheck) await pendingCheck;
+      if (!checked) await checkOnce();
       const keys = strings(await send('SMEMBERS', userKey(userId))).filter((key) => key !== exceptKey);
       const results = await Promise.all(keys.map((key) => run(DESTROY_IF_USER, sessionKey(key), [userId])));
       const gone = keys.filter((_, i) => results[i] !== -1);
