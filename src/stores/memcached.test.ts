@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'memjs';
-import { memcachedCommand } from '../../test/fixtures/memcached-server.js';
+import { collectEvents } from '../../test/fixtures/events.js';
+import {
+  memcachedCommand,
+  type TestMemcachedClient,
+  testMemcachedClient,
+} from '../../test/fixtures/memcached-server.js';
 import { serviceSkip, services } from '../../test/services.js';
 import { randomString } from '../core/crypto.js';
-import { DIAGNOSTICS_CHANNEL, type SessionEvent } from '../core/diagnostics.js';
 import { isSessionError } from '../errors.js';
 import {
   createFakeClock,
@@ -19,11 +21,8 @@ import { createMemcachedStore, type MemcachedLike } from './memcached.js';
 const { host, port } = services.memcached;
 const skip = await serviceSkip('memcached', port, host);
 const DAY_MS = 24 * 60 * 60 * 1000;
-const quiet = { log() {} };
-
-function connect(address = `${host}:${port}`, timeoutSeconds = 0.5): Client {
-  return Client.create(address, { logger: quiet, timeout: timeoutSeconds, retries: 1 });
-}
+const connect = (address = `${host}:${port}`, timeoutSeconds = 0.5) =>
+  testMemcachedClient(address, timeoutSeconds);
 
 const uniquePrefix = () => `sk-test:${randomString(6)}:`;
 
@@ -40,27 +39,8 @@ describeStoreConformance(
   { skip },
 );
 
-/** Events published while `run` runs. */
-async function collectEvents(run: () => Promise<void>): Promise<SessionEvent[]> {
-  const seen: SessionEvent[] = [];
-  const listener = (message: unknown) => {
-    if (isEvent(message)) seen.push(message);
-  };
-  subscribe(DIAGNOSTICS_CHANNEL, listener);
-  try {
-    await run();
-  } finally {
-    unsubscribe(DIAGNOSTICS_CHANNEL, listener);
-  }
-  return seen;
-}
-
-function isEvent(message: unknown): message is SessionEvent {
-  return typeof message === 'object' && message !== null && 'type' in message;
-}
-
 /** A real client that lets `beforeCas` run just before every compare-and-set reaches the server. */
-function interceptCas(inner: Client, beforeCas: () => Promise<void>): MemcachedLike {
+function interceptCas(inner: MemcachedLike, beforeCas: () => Promise<void>): MemcachedLike {
   return {
     get seq() {
       return inner.seq;
@@ -75,7 +55,7 @@ function interceptCas(inner: Client, beforeCas: () => Promise<void>): MemcachedL
 }
 
 describe('createMemcachedStore', { skip }, () => {
-  let client: Client;
+  let client: TestMemcachedClient;
   before(() => {
     client = connect();
   });
@@ -113,8 +93,10 @@ describe('createMemcachedStore', { skip }, () => {
     const keyPrefix = uniquePrefix();
     const store = createMemcachedStore(client, { keyPrefix });
     const [garbled, wrongShape] = [randomKey(), randomKey()];
-    await client.set(`${keyPrefix}${garbled}`, '{"version":1,"data":', { expires: 60 });
-    await client.set(`${keyPrefix}${wrongShape}`, '{"version":"1","data":{},"meta":{}}', { expires: 60 });
+    await client.memjs.set(`${keyPrefix}${garbled}`, '{"version":1,"data":', { expires: 60 });
+    await client.memjs.set(`${keyPrefix}${wrongShape}`, '{"version":"1","data":{},"meta":{}}', {
+      expires: 60,
+    });
     const events = await collectEvents(async () => {
       assert.equal(await store.get(garbled), null);
       assert.equal(await store.get(wrongShape), null);

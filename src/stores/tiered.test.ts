@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { Client } from 'memjs';
-import pg from 'pg';
-import { type MemcachedServer, startMemcached } from '../../test/fixtures/memcached-server.js';
+import { collectEvents } from '../../test/fixtures/events.js';
+import {
+  type MemcachedServer,
+  startMemcached,
+  testMemcachedClient,
+} from '../../test/fixtures/memcached-server.js';
+import { postgresTable } from '../../test/fixtures/postgres-table.js';
 import { serviceSkip, services } from '../../test/services.js';
 import { randomString } from '../core/crypto.js';
-import { DIAGNOSTICS_CHANNEL, type SessionEvent } from '../core/diagnostics.js';
+import type { SessionEvent } from '../core/diagnostics.js';
 import {
   createFakeClock,
   describeStoreConformance,
@@ -18,36 +20,11 @@ import {
 } from '../testing/index.js';
 import { createMemcachedStore } from './memcached.js';
 import { createMemoryStore } from './memory.js';
-import { createPostgresStore } from './postgres.js';
-import { createRedisStore } from './redis.js';
 import { createSqliteStore } from './sqlite.js';
 import { createTieredStore } from './tiered.js';
 import type { SessionRecord, SessionStore } from './types.js';
 
 const postgresSkip = await serviceSkip('PostgreSQL', services.postgres.port, services.postgres.host);
-const redisSkip = await serviceSkip('Redis', services.redis.port, services.redis.host);
-const memcachedSkip = await serviceSkip('memcached', services.memcached.port, services.memcached.host);
-const quiet = { log() {} };
-
-function memcachedClient(address: string): Client {
-  return Client.create(address, { logger: quiet, timeout: 0.5, retries: 1 });
-}
-
-/** A PostgreSQL store on a fresh table of database `test`, and how to drop it. */
-async function postgresDurable(
-  clock: FakeClock,
-): Promise<{ store: SessionStore; drop: () => Promise<void> }> {
-  const pool = new pg.Pool({ ...services.postgres, max: 4 });
-  const table = `sk_tiered_${randomString(6).replace(/[^A-Za-z0-9]/g, '_')}`;
-  const store = createPostgresStore(pool, { table, clock });
-  return {
-    store,
-    drop: async () => {
-      await pool.query(`DROP TABLE IF EXISTS "${table}"`);
-      await pool.end();
-    },
-  };
-}
 
 describeStoreConformance('tiered memory→SQLite', async (clock) => {
   const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
@@ -61,70 +38,6 @@ describeStoreConformance('tiered memory→SQLite', async (clock) => {
     },
   };
 });
-
-describeStoreConformance(
-  'tiered Redis→PostgreSQL',
-  async (clock) => {
-    const redis = new Redis(services.redis);
-    const keyPrefix = `sk-test:${randomString(6)}:`;
-    const durable = await postgresDurable(clock);
-    return {
-      store: createTieredStore({
-        cache: createRedisStore(redis, { clock, keyPrefix, checkEvictionPolicy: false }),
-        durable: durable.store,
-        clock,
-      }),
-      clock,
-      cleanup: async () => {
-        const keys = await redis.keys(`${keyPrefix}*`);
-        if (keys.length > 0) await redis.del(...keys);
-        redis.disconnect();
-        await durable.drop();
-      },
-    };
-  },
-  { skip: postgresSkip || redisSkip },
-);
-
-describeStoreConformance(
-  'tiered Memcached→PostgreSQL',
-  async (clock) => {
-    const client = memcachedClient(`${services.memcached.host}:${services.memcached.port}`);
-    const durable = await postgresDurable(clock);
-    return {
-      store: createTieredStore({
-        cache: createMemcachedStore(client, { clock, keyPrefix: `sk-test:${randomString(6)}:` }),
-        durable: durable.store,
-        clock,
-      }),
-      clock,
-      cleanup: async () => {
-        client.close();
-        await durable.drop();
-      },
-    };
-  },
-  { skip: postgresSkip || memcachedSkip },
-);
-
-/** Events published while `run` runs. */
-async function collectEvents(run: () => Promise<void>): Promise<SessionEvent[]> {
-  const seen: SessionEvent[] = [];
-  const listener = (message: unknown) => {
-    if (isEvent(message)) seen.push(message);
-  };
-  subscribe(DIAGNOSTICS_CHANNEL, listener);
-  try {
-    await run();
-  } finally {
-    unsubscribe(DIAGNOSTICS_CHANNEL, listener);
-  }
-  return seen;
-}
-
-function isEvent(message: unknown): message is SessionEvent {
-  return typeof message === 'object' && message !== null && 'type' in message;
-}
 
 const types = (events: SessionEvent[]) => events.map((event) => event.type);
 
@@ -248,11 +161,14 @@ describe('createTieredStore', () => {
     const clock = createFakeClock();
     const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
     const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
-    const memcached = createMemcachedStore(memcachedClient('127.0.0.1:1'));
+    const memcached = createMemcachedStore(testMemcachedClient('127.0.0.1:1'));
     assert.throws(() => createTieredStore({ cache, durable: memcached }), { option: 'durable' });
     assert.throws(() => createTieredStore({ cache, durable: cache }), { option: 'cache' });
     assert.throws(() => createTieredStore({ cache, durable, cacheTimeoutMs: 0 }), {
       option: 'cacheTimeoutMs',
+    });
+    assert.throws(() => createTieredStore({ cache, durable, repairIntervalMs: Number.NaN }), {
+      option: 'repairIntervalMs',
     });
     assert.throws(() => createTieredStore({ cache, durable, tombstoneSeconds: -1 }), {
       option: 'tombstoneSeconds',
@@ -332,6 +248,35 @@ describe('createTieredStore', () => {
       assert.equal(await memory.get(key), null);
       assert.equal((await store.get(key))?.version, 2);
     });
+    it('a write whose cached copy can be neither updated nor removed is repaired once the cache answers', async () => {
+      const clock = createFakeClock();
+      const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+      const cache = faultyStore(memory);
+      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+      const store = createTieredStore({ cache: cache.store, durable, clock, repairIntervalMs: 5 });
+      // Another process sharing both stores.
+      const elsewhere = createTieredStore({ cache: memory, durable, clock });
+      try {
+        const key = randomKey();
+        await store.set(key, sampleRecord(clock, { n: 1 }));
+        cache.faults.set = true;
+        cache.faults.destroy = true;
+        await store.patch(key, { set: { n: 2 }, delete: [], meta: sampleMeta(clock) });
+        assert.equal((await memory.get(key))?.version, 1, 'the cache still holds the old version');
+        assert.equal((await store.get(key))?.version, 2, 'this process skips the stale copy');
+        assert.equal((await elsewhere.get(key))?.version, 1, 'another process sees it until the repair');
+        cache.faults.set = false;
+        cache.faults.destroy = false;
+        for (let waited = 0; (await memory.get(key))?.version !== Number.MAX_SAFE_INTEGER; waited++) {
+          assert.ok(waited < 1000, 'the repair blocks the key within 1,000 turns');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        assert.equal((await elsewhere.get(key))?.version, 2);
+        assert.equal((await store.get(key))?.version, 2);
+      } finally {
+        await store.close?.();
+      }
+    });
   });
 
   describe('with a failing cache', () => {
@@ -384,8 +329,8 @@ describe('createTieredStore with memcached as the cache', { skip: postgresSkip }
 
   async function setup() {
     const clock = createFakeClock();
-    const client = memcachedClient(memcached.address);
-    const durable = await postgresDurable(clock);
+    const client = testMemcachedClient(memcached.address);
+    const durable = postgresTable(clock);
     const cache = createMemcachedStore(client, { clock, keyPrefix: `sk-test:${randomString(6)}:` });
     const store = createTieredStore({ cache, durable: durable.store, clock });
     return {
@@ -416,7 +361,7 @@ describe('createTieredStore with memcached as the cache', { skip: postgresSkip }
     const h = await setup();
     try {
       const written = await writeSessions(h.store, h.clock, 200);
-      await h.client.flush();
+      await h.client.memjs.flush();
       assert.equal(await h.cache.get([...written.keys()][0] ?? ''), null, 'the cache is empty');
       for (const [key, record] of written) assert.deepEqual(await h.store.get(key), record);
       for (const [key, record] of written) assert.deepEqual(await h.cache.get(key), record, 'backfilled');
@@ -460,8 +405,8 @@ describe('createTieredStore with memcached as the cache', { skip: postgresSkip }
 
   it('keeps working against a memcached that was never reachable', async () => {
     const clock = createFakeClock();
-    const client = memcachedClient('127.0.0.1:1');
-    const durable = await postgresDurable(clock);
+    const client = testMemcachedClient('127.0.0.1:1');
+    const durable = postgresTable(clock);
     try {
       const store = createTieredStore({
         cache: createMemcachedStore(client, { clock }),

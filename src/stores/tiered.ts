@@ -34,6 +34,12 @@ export interface TieredStoreOptions {
    * @default 60
    */
   tombstoneSeconds?: number;
+  /**
+   * Milliseconds between attempts to block keys whose cache entry could not be updated or removed
+   * (the cache failed or timed out during a write), until the cache answers again.
+   * @default 1000
+   */
+  repairIntervalMs?: number;
   /** Time source for tombstone lifetimes. @default the system clock */
   clock?: Clock;
 }
@@ -41,6 +47,8 @@ export interface TieredStoreOptions {
 // No real record reaches this version, and a cache keeps it against any backfill (version rule).
 const TOMBSTONE_VERSION = Number.MAX_SAFE_INTEGER;
 const failed: unique symbol = Symbol('cache failed');
+// Bounds the memory a long cache outage can take (about 100 bytes per key).
+const MAX_UNREPAIRED = 100_000;
 
 /**
  * Creates a store that serves reads from `cache` and keeps every session in `durable`.
@@ -69,8 +77,17 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   if (!(Number.isFinite(tombstoneSeconds) && tombstoneSeconds > 0)) {
     throw new SessionConfigError('tombstoneSeconds', 'must be a positive number of seconds');
   }
+  const repairIntervalMs = options.repairIntervalMs ?? 1000;
+  if (!(Number.isFinite(repairIntervalMs) && repairIntervalMs > 0)) {
+    throw new SessionConfigError('repairIntervalMs', 'must be a positive number of milliseconds');
+  }
   const clock = options.clock ?? systemClock;
   const detail = { cache: cache.kind, durable: durable.kind };
+  // Keys whose cached copy may be older than the durable record: a write could neither update nor
+  // remove it. Reads here skip the cache for them; a timer blocks them once the cache answers again.
+  const unrepaired = new Set<string>();
+  let repairTimer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
 
   /** Runs a cache operation; on failure or timeout publishes `cache-error` and resolves to `failed`. */
   async function tryCache<T>(operation: string, run: () => Promise<T>): Promise<T | typeof failed> {
@@ -94,8 +111,8 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     }
   }
 
-  /** Keeps the cache from serving anything for `key` until the tombstone expires. */
-  async function invalidate(key: string): Promise<void> {
+  /** Keeps the cache from serving anything for `key` until the tombstone expires; false if it cannot. */
+  async function block(key: string): Promise<boolean> {
     const now = clock.now();
     const meta = { createdAt: now, lastSeenAt: now, idleExpiresAt: now, absoluteExpiresAt: now };
     const tombstone = {
@@ -103,14 +120,46 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
       version: TOMBSTONE_VERSION,
       meta: { ...meta, expiresAt: now + tombstoneSeconds * 1000 },
     };
-    if ((await tryCache('set', () => cache.set(key, tombstone))) !== failed) return;
+    if ((await tryCache('set', () => cache.set(key, tombstone))) !== failed) return true;
     // Without a tombstone a racing backfill may still land; deleting at least drops the old version.
-    await tryCache('destroy', () => cache.destroy(key));
+    return (await tryCache('destroy', () => cache.destroy(key))) !== failed;
+  }
+
+  async function invalidate(key: string): Promise<void> {
+    if (await block(key)) unrepaired.delete(key);
+    else remember(key);
+  }
+
+  function remember(key: string): void {
+    if (unrepaired.size >= MAX_UNREPAIRED) {
+      publish({ type: 'cache-error', store: 'tiered', reason: 'repair-overflow', detail });
+      return;
+    }
+    unrepaired.add(key);
+    if (repairTimer === undefined && !closed) {
+      repairTimer = setTimeout(repair, repairIntervalMs);
+      repairTimer.unref();
+    }
+  }
+
+  async function repair(): Promise<void> {
+    for (const key of unrepaired) {
+      // One failure means the cache is still unreachable: try again later, not once per key.
+      if (!(await block(key))) break;
+      unrepaired.delete(key);
+    }
+    repairTimer = undefined;
+    if (unrepaired.size > 0 && !closed) {
+      repairTimer = setTimeout(repair, repairIntervalMs);
+      repairTimer.unref();
+    }
   }
 
   /** Puts the durable store's record into the cache, or blocks the key if that fails. */
   async function update(key: string, record: SessionRecord | null): Promise<void> {
-    if (record === null || (await tryCache('set', () => cache.set(key, record))) === failed) {
+    if (record !== null && (await tryCache('set', () => cache.set(key, record))) !== failed) {
+      unrepaired.delete(key);
+    } else {
       await invalidate(key);
     }
   }
@@ -124,7 +173,7 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     kind: 'tiered',
 
     async get(key) {
-      const cached = await tryCache('get', () => cache.get(key));
+      const cached = unrepaired.has(key) ? failed : await tryCache('get', () => cache.get(key));
       const tombstoned = cached !== failed && cached !== null && isTombstone(cached);
       // An expired copy is a miss: the durable store may have pruned it, and the cache's own TTL
       // (another clock, whole seconds) may not have dropped it yet.
@@ -134,7 +183,7 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
       }
       publish({ type: 'cache-miss', store: 'tiered', detail });
       const record = await durable.get(key);
-      // A tombstone would refuse the backfill anyway; a failing cache is not asked twice.
+      // A tombstone would refuse the backfill anyway; a failing (or unrepaired) cache is not asked.
       if (record !== null && cached !== failed && !tombstoned)
         await tryCache('set', () => cache.set(key, record));
       return record;
@@ -169,6 +218,12 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     };
   }
   if (prune) store.prune = () => prune.call(durable);
+  // Stops the repair timer only: the cache and durable stores are the caller's to close.
+  store.close = async () => {
+    closed = true;
+    clearTimeout(repairTimer);
+    repairTimer = undefined;
+  };
   return store;
 }
 
