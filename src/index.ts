@@ -6,6 +6,7 @@ export type { Clock } from './core/clock.js';
 export { systemClock } from './core/clock.js';
 export type { RejectReason, SessionEvent, SessionEventType } from './core/diagnostics.js';
 export { DIAGNOSTICS_CHANNEL, getCounters } from './core/diagnostics.js';
+export type { BindingOptions, InvalidTokenOptions } from './core/guards.js';
 export type { SessionManagerOptions, StoreSessionManager } from './core/manager.js';
 export { createSessionManager } from './core/manager.js';
 export type {
@@ -15,6 +16,7 @@ export type {
   Session,
   SessionDataShape,
   SessionManager,
+  UntypedSessionData,
   UserSessionInfo,
 } from './core/types.js';
 export {
@@ -22,8 +24,8 @@ export {
   SessionConfigError,
   SessionConflictError,
   SessionError,
-  SessionLimitError,
   type SessionErrorCode,
+  SessionLimitError,
   SessionStateError,
   SessionStoreError,
   SessionTooLargeError,

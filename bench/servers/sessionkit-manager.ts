@@ -3,7 +3,7 @@
  * postgres, redis, tiered (Redis → PostgreSQL) or cookie (sealed cookie, no store). Parts of
  * sessionkit that are not written yet make the server report "not available" (see harness `start`).
  */
-import type { SessionDataShape, SessionManager } from '../../src/core/types.js';
+import type { SessionDataShape, SessionManager, UntypedSessionData } from '../../src/core/types.js';
 import type { SessionStore } from '../../src/stores/types.js';
 import { count, countPgStatements, countRedisCommands, env, SECRET, unavailable } from './harness.js';
 
@@ -97,7 +97,7 @@ async function openStore(): Promise<{ store: SessionStore; close: () => Promise<
 }
 
 /** The manager for `BENCH_STORE`, with sessionkit's defaults apart from plain-HTTP cookies. */
-export async function createBenchManager<Data extends SessionDataShape = SessionDataShape>(): Promise<
+export async function createBenchManager<Data extends SessionDataShape = UntypedSessionData>(): Promise<
   BenchManager<Data>
 > {
   if (env.store === 'cookie') {

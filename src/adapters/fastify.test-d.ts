@@ -6,7 +6,7 @@
 // fastify.test.ts compiles a small app that augments it and checks the same lines end to end.
 import Fastify, { type FastifyRequest } from 'fastify';
 import { createSessionManager } from '../core/manager.js';
-import type { Session, SessionDataShape, SessionManager } from '../core/types.js';
+import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
 import { createMemoryStore } from '../stores/memory.js';
 import {
   type FastifyRequestSession,
@@ -26,7 +26,7 @@ type Cart = { cart: string[]; visits: number };
 // The `data` member of the augmented interface is the session data type.
 expectTrue<Equal<FastifySessionDataOf<{ data: Cart }>, Cart>>();
 // Without it (the default), any JSON object.
-expectTrue<Equal<FastifySessionDataOf<object>, SessionDataShape>>();
+expectTrue<Equal<FastifySessionDataOf<object>, UntypedSessionData>>();
 expectTrue<Equal<FastifySessionData, FastifySessionDataOf<import('./fastify.js').FastifySessionTypes>>>();
 // request.session is a Session of that data type.
 expectTrue<Equal<FastifyRequest['session'], Session<FastifySessionData>>>();

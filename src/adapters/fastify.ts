@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestInfo } from '../core/node-http.js';
-import type { Session, SessionDataShape, SessionManager } from '../core/types.js';
+import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
 import { SessionConfigError, SessionStateError } from '../errors.js';
 
 /**
@@ -22,7 +22,7 @@ export type FastifySessionDataOf<Types> = Types extends {
   data: infer D extends SessionDataShape;
 }
   ? D
-  : SessionDataShape;
+  : UntypedSessionData;
 
 /** The data type of `request.session`: `FastifySessionTypes['data']`, or any JSON object by default. */
 export type FastifySessionData = FastifySessionDataOf<FastifySessionTypes>;

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { Session, SessionDataShape, SessionManager } from '../core/types.js';
+import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
 import { sessionErrorResponse, webCookieHeader, webRequestInfo } from '../core/web.js';
 import { isSessionError, type SessionError } from '../errors.js';
 
 /** A Fetch API handler that also receives the request's session. */
-export type SessionHandler<Data extends SessionDataShape = SessionDataShape> = (
+export type SessionHandler<Data extends SessionDataShape = UntypedSessionData> = (
   request: Request,
   session: Session<Data>,
 ) => Response | Promise<Response>;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { MiddlewareHandler } from 'hono';
-import type { Session, SessionDataShape, SessionManager } from '../core/types.js';
+import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
 import { sessionErrorResponse, webCookieHeader, webRequestInfo } from '../core/web.js';
 import { isSessionError } from '../errors.js';
 
@@ -12,13 +12,13 @@ import { isSessionError } from '../errors.js';
  * The context variables the middleware sets; put them in the app's `Variables` to type
  * `c.get('session')`: `new Hono<{ Variables: SessionVariables<MyData> }>()`.
  */
-export type SessionVariables<Data extends SessionDataShape = SessionDataShape> = {
+export type SessionVariables<Data extends SessionDataShape = UntypedSessionData> = {
   /** The request's session. */
   session: Session<Data>;
 };
 
 /** The Hono environment the middleware declares: `c.get('session')` is a `Session<Data>`. */
-export type SessionEnv<Data extends SessionDataShape = SessionDataShape> = {
+export type SessionEnv<Data extends SessionDataShape = UntypedSessionData> = {
   /** The context variables the middleware sets. */
   Variables: SessionVariables<Data>;
 };

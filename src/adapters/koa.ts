@@ -5,14 +5,14 @@
  */
 import type { DefaultState, Middleware } from 'koa';
 import { requestInfo } from '../core/node-http.js';
-import type { Session, SessionDataShape, SessionManager } from '../core/types.js';
+import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
 
 /**
  * The context property the middleware adds. `app.use(sessionMiddleware(manager))` adds it to the
  * type of the app it returns; for an app or router typed up front, use
  * `new Koa<DefaultState, SessionContext<MyData>>()`.
  */
-export type SessionContext<Data extends SessionDataShape = SessionDataShape> = {
+export type SessionContext<Data extends SessionDataShape = UntypedSessionData> = {
   /** The request's session. */
   session: Session<Data>;
 };

@@ -43,7 +43,14 @@ import {
   type SessionState,
   stateOf,
 } from './session.js';
-import type { LifetimeOptions, RequestInfo, Session, SessionDataShape, SessionManager } from './types.js';
+import type {
+  LifetimeOptions,
+  RequestInfo,
+  Session,
+  SessionDataShape,
+  SessionManager,
+  UntypedSessionData,
+} from './types.js';
 
 /** Options of `createCookieSessionManager`. */
 export interface CookieSessionManagerOptions extends LifetimeOptions {
@@ -84,7 +91,7 @@ export interface CookieSessionManagerOptions extends LifetimeOptions {
 }
 
 /** A cookie-only session manager. */
-export interface CookieSessionManager<Data extends SessionDataShape = SessionDataShape>
+export interface CookieSessionManager<Data extends SessionDataShape = UntypedSessionData>
   extends SessionManager<Data> {
   /** Seals done in this process per key id (8 hex digits), for rotation planning (SEC-38). */
   keyUsage(): Record<string, number>;
@@ -151,7 +158,7 @@ function extraCount(state: SessionState, field: 'chunks' | 'slots'): number {
  *   secrets: [process.env.SESSION_SECRET ?? ''], // 32+ random bytes, e.g. `openssl rand -base64 32`
  * });
  */
-export function createCookieSessionManager<Data extends SessionDataShape = SessionDataShape>(
+export function createCookieSessionManager<Data extends SessionDataShape = UntypedSessionData>(
   options: CookieSessionManagerOptions,
 ): CookieSessionManager<Data> {
   const config = resolve(options);

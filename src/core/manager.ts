@@ -56,6 +56,7 @@ import type {
   Session,
   SessionDataShape,
   SessionManager,
+  UntypedSessionData,
   UserSessionInfo,
 } from './types.js';
 
@@ -212,7 +213,7 @@ function touched(config: Resolved, meta: SessionMeta, now: number): SessionMeta 
  * import { createSqliteStore } from 'sessionkit/stores/sqlite';
  * const sessions = createSessionManager<{ cart: string[] }>({ store: createSqliteStore('data/sessions.db') });
  */
-export function createSessionManager<Data extends SessionDataShape = SessionDataShape>(
+export function createSessionManager<Data extends SessionDataShape = UntypedSessionData>(
   options: SessionManagerOptions,
 ): StoreSessionManager<Data> {
   const config = resolve(options);

@@ -199,7 +199,8 @@ class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
     for (const [key, value] of this.#state.changes) {
       if (value !== DELETED && !key.startsWith(RESERVED_PREFIX)) keys.push(key);
     }
-    return keys;
+    // The typed facade over untyped storage: only keys written through `set`/`update` are stored.
+    return keys as Array<keyof Data & string>;
   }
 
   update<K extends keyof Data & string>(

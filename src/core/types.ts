@@ -3,8 +3,14 @@
  */
 import type { Clock } from './clock.js';
 
-/** The shape of user session data: string keys, JSON-compatible values. */
-export type SessionDataShape = Record<string, unknown>;
+/**
+ * The constraint on a session data type: any object type, so `interface` declarations work too.
+ * Its values must be JSON data (checked at `set()`).
+ */
+export type SessionDataShape = object;
+
+/** The data type of a session whose manager was given none: any key, unknown values. */
+export type UntypedSessionData = Record<string, unknown>;
 
 /** What the adapter knows about the request, beyond its cookies. */
 export interface RequestInfo {
@@ -56,7 +62,7 @@ export interface UserSessionInfo {
 }
 
 /** The session of one request. */
-export interface Session<Data extends SessionDataShape = SessionDataShape> {
+export interface Session<Data extends SessionDataShape = UntypedSessionData> {
   /**
    * Public handle: a hash of the token, safe to log and display. Never the token itself.
    * For a cookie-only session it is a hash of the session's random identifier.
@@ -122,7 +128,7 @@ export interface Session<Data extends SessionDataShape = SessionDataShape> {
 }
 
 /** What every adapter needs: load a session from a request, commit it to `Set-Cookie` values. */
-export interface SessionManager<Data extends SessionDataShape = SessionDataShape> {
+export interface SessionManager<Data extends SessionDataShape = UntypedSessionData> {
   /** The session cookie's name. */
   readonly cookieName: string;
   /** The store's kind (`"memory"`, `"redis"`, …) or `"cookie"` for cookie-only sessions. */
