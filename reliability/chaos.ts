@@ -1,0 +1,92 @@
+/**
+ * `npm run chaos` (`--quick` for the CI-sized run, `--only=name,…` for some scenarios): every chaos
+ * scenario in reliability/lib/chaos-scenarios.ts, one after another, against private server
+ * processes on spare 127.0.0.1 ports. Prints a table, saves the figures to .data/reliability/, and
+ * exits 1 if any scenario broke a promise. Bounded: aborts after 15 minutes (4 with --quick).
+ */
+
+import {
+  createChaosContext,
+  FULL_TIMING,
+  QUICK_TIMING,
+  runScenario,
+  type ScenarioResult,
+  scenarios,
+} from './lib/chaos-scenarios.js';
+import { deadline } from './lib/cleanup.js';
+import { flags, saveResult, say } from './lib/cli.js';
+import { markdownTable } from './lib/stats.js';
+
+const options = flags();
+deadline(options.quick ? 4 * 60_000 : 15 * 60_000, 'chaos');
+const only = options.values.get('only')?.split(',');
+const selected = scenarios.filter((scenario) =>
+  only === undefined ? !options.quick || scenario.quick : only.includes(scenario.name),
+);
+const timing = options.quick ? QUICK_TIMING : FULL_TIMING;
+say(
+  `chaos: ${selected.length} scenarios, ${timing.visitors} visitors, phases ${timing.beforeMs}/${timing.faultMs}/${timing.afterMs} ms`,
+);
+
+const context = await createChaosContext();
+const results: ScenarioResult[] = [];
+try {
+  for (const scenario of selected) {
+    say(`\n## ${scenario.name}: ${scenario.title}`);
+    const result = await runScenario(scenario, context, timing);
+    results.push(result);
+    say(
+      `requests ${result.requests} ${JSON.stringify(result.byStatus)}; sessions before ${result.sessionsBefore}, lost ${result.sessionsLost}; final ${JSON.stringify(result.final)}`,
+    );
+    say(
+      `recovery ${result.recoveryMs} ms (first success ${result.firstSuccessMs} ms); violations ${JSON.stringify(result.violations)}`,
+    );
+    for (const [phase, summary] of Object.entries(result.phases)) {
+      say(
+        `  ${phase}: ${summary.requests} req ${JSON.stringify(summary.byStatus)} p50 ${summary.p50Ms} ms p99 ${summary.p99Ms} ms max ${summary.maxMs} ms`,
+      );
+    }
+    say(`events ${JSON.stringify(result.events)}`);
+    for (const example of result.examples.slice(0, 5)) say(`  example: ${example}`);
+    say(result.passed ? 'PASS' : `FAIL: ${result.failures.join('; ')}`);
+  }
+} finally {
+  await context.close();
+}
+
+say(
+  `\n${markdownTable(
+    [
+      'scenario',
+      'requests',
+      '2xx',
+      '503',
+      'other',
+      'sessions before',
+      'lost',
+      'recovery ms',
+      'fault p99 ms',
+      'result',
+    ],
+    results.map((r) => {
+      const ok = Object.entries(r.byStatus)
+        .filter(([s]) => s.startsWith('2'))
+        .reduce((n, [, c]) => n + c, 0);
+      const unavailable = r.byStatus['503'] ?? 0;
+      return [
+        r.name,
+        r.requests,
+        ok,
+        unavailable,
+        r.requests - ok - unavailable,
+        r.sessionsBefore,
+        r.sessionsLost,
+        r.recoveryMs ?? '-',
+        r.phases.fault?.p99Ms ?? '-',
+        r.passed ? 'pass' : 'FAIL',
+      ];
+    }),
+  )}`,
+);
+say(`\nsaved ${saveResult(options.quick ? 'chaos-quick' : 'chaos', { timing, results })}`);
+process.exit(results.every((r) => r.passed) ? 0 : 1);

@@ -1,0 +1,156 @@
+/**
+ * Counting for the load runs: replies by phase and status, latency percentiles, contract violations
+ * (with a few examples each), and the recovery time after a fault ends.
+ */
+import type { Reply } from './http.js';
+
+/** The p-th percentile (0–100) of `values`, 0 for none. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? 0;
+}
+
+/** Replies of one phase of a run. */
+export interface PhaseSummary {
+  requests: number;
+  /** Replies by HTTP status; `"none"` for requests that got no HTTP response. */
+  byStatus: Record<string, number>;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+// Enough samples for a stable p99 without holding millions of numbers.
+const MAX_SAMPLES = 200_000;
+
+class Phase {
+  requests = 0;
+  byStatus = new Map<string, number>();
+  latencies: number[] = [];
+  maxMs = 0;
+
+  add(reply: Reply): void {
+    this.requests++;
+    const status = reply.status === 0 ? 'none' : String(reply.status);
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+    const ms = reply.endedAt - reply.startedAt;
+    if (ms > this.maxMs) this.maxMs = ms;
+    if (this.latencies.length < MAX_SAMPLES) this.latencies.push(ms);
+    else this.latencies[Math.floor(Math.random() * MAX_SAMPLES)] = ms;
+  }
+
+  summary(): PhaseSummary {
+    return {
+      requests: this.requests,
+      byStatus: Object.fromEntries([...this.byStatus].sort()),
+      p50Ms: round(percentile(this.latencies, 50)),
+      p99Ms: round(percentile(this.latencies, 99)),
+      maxMs: round(this.maxMs, 0),
+    };
+  }
+}
+
+/** Rounds to `digits` decimals. */
+export function round(value: number, digits = 1): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Everything a load run counts. */
+export class Tally {
+  /** The phase new requests are counted in. */
+  phase = 'run';
+  readonly #phases = new Map<string, Phase>();
+  readonly #all = new Phase();
+  readonly #violations = new Map<string, number>();
+  readonly #examples: string[] = [];
+  #restoredAt: number | undefined;
+  #lastFailureAfterRestore: number | undefined;
+  #firstSuccessAfterRestore: number | undefined;
+
+  /** Counts a reply in the phase that was current when it was sent. */
+  record(reply: Reply, phase: string): void {
+    let bucket = this.#phases.get(phase);
+    if (bucket === undefined) {
+      bucket = new Phase();
+      this.#phases.set(phase, bucket);
+    }
+    bucket.add(reply);
+    this.#all.add(reply);
+    const restoredAt = this.#restoredAt;
+    if (restoredAt !== undefined && reply.startedAt >= restoredAt) {
+      if (reply.status >= 200 && reply.status < 300) {
+        this.#firstSuccessAfterRestore ??= reply.endedAt;
+      } else {
+        this.#lastFailureAfterRestore = Math.max(this.#lastFailureAfterRestore ?? 0, reply.endedAt);
+      }
+    }
+  }
+
+  /** Counts a broken promise of the library; keeps the first examples. */
+  violation(kind: string, detail: string): void {
+    this.#violations.set(kind, (this.#violations.get(kind) ?? 0) + 1);
+    if (this.#examples.length < 20) this.#examples.push(`${kind}: ${detail}`);
+  }
+
+  /** Marks the moment the fault ended (server back, delay removed): recovery is measured from here. */
+  restored(at: number): void {
+    this.#restoredAt = at;
+  }
+
+  get violations(): Record<string, number> {
+    return Object.fromEntries(this.#violations);
+  }
+
+  get violationCount(): number {
+    let total = 0;
+    for (const count of this.#violations.values()) total += count;
+    return total;
+  }
+
+  get examples(): readonly string[] {
+    return this.#examples;
+  }
+
+  /**
+   * Milliseconds from the end of the fault until the last failed request (one sent after the fault
+   * ended) completed: 0 when every request sent after the fault succeeded.
+   */
+  get recoveryMs(): number | null {
+    if (this.#restoredAt === undefined) return null;
+    return round(Math.max(0, (this.#lastFailureAfterRestore ?? this.#restoredAt) - this.#restoredAt), 0);
+  }
+
+  /** Milliseconds from the end of the fault until the first successful reply to a request sent after it. */
+  get firstSuccessMs(): number | null {
+    if (this.#restoredAt === undefined || this.#firstSuccessAfterRestore === undefined) return null;
+    return round(this.#firstSuccessAfterRestore - this.#restoredAt, 0);
+  }
+
+  phases(): Record<string, PhaseSummary> {
+    return Object.fromEntries([...this.#phases].map(([name, phase]) => [name, phase.summary()]));
+  }
+
+  total(): PhaseSummary {
+    return this.#all.summary();
+  }
+}
+
+/** Formats rows as a Markdown table. */
+export function markdownTable(
+  headers: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string | number>>,
+): string {
+  const align = headers.map((_, i) => (rows.every((row) => typeof row[i] === 'number') ? '---:' : '---'));
+  const line = (cells: ReadonlyArray<string | number>) => `| ${cells.map(String).join(' | ')} |`;
+  return [line(headers), line(align), ...rows.map(line)].join('\n');
+}
+
+/** Statuses other than `allowed` in a byStatus record, summed. */
+export function countOther(byStatus: Record<string, number>, allowed: readonly string[]): number {
+  let total = 0;
+  for (const [status, count] of Object.entries(byStatus)) if (!allowed.includes(status)) total += count;
+  return total;
+}
