@@ -102,6 +102,18 @@ export function clearCookie(cookie: ResolvedCookie, name: string): string {
 }
 
 /**
+ * Strips only SP and HTAB (RFC 6265 OWS). `String.prototype.trim` also strips U+00A0, U+FEFF and
+ * other spaces, which would read `"\u00a0__Host-sid"` as `"__Host-sid"`: a prefix bypass.
+ */
+function trimOws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
+  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
+/**
  * Every value sent for cookie `name`, across all `Cookie` headers (HTTP/2 and HTTP/3 split them;
  * RFC 6265bis §4.2.1 asks servers to accept that). Names match exactly, so `__HOST-sid` is not
  * `__Host-sid`. Values are returned raw (our values never need decoding).
@@ -122,8 +134,8 @@ function readOne(header: string, name: string, out: string[]): string[] {
     let end = header.indexOf(';', start);
     if (end === -1) end = header.length;
     const eq = header.indexOf('=', start);
-    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
-      let value = header.slice(eq + 1, end).trim();
+    if (eq !== -1 && eq < end && trimOws(header.slice(start, eq)) === name) {
+      let value = trimOws(header.slice(eq + 1, end));
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
       out.push(value);
     }
@@ -144,8 +156,8 @@ export function readCookiesWithPrefix(
     for (const part of h.split(';')) {
       const eq = part.indexOf('=');
       if (eq === -1) continue;
-      const name = part.slice(0, eq).trim();
-      if (name.startsWith(prefix)) out.push([name, part.slice(eq + 1).trim()]);
+      const name = trimOws(part.slice(0, eq));
+      if (name.startsWith(prefix)) out.push([name, trimOws(part.slice(eq + 1))]);
     }
   }
   return out;

@@ -334,8 +334,10 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       else if (found === null) reject(record.meta.successor ? 'reused' : 'unknown');
     } catch (error) {
       if (!config.anonymousOnError) throw error;
-      // Degraded: a fresh session that never clears the user's cookie.
-      return fresh(now, request, false);
+      // Degraded: a fresh session that never clears (nor, at commit, replaces) the user's cookie.
+      const session = fresh(now, request, false);
+      degraded.add(stateOf(session));
+      return session;
     }
     if (found === null) {
       invalidTokens.record(request?.ip);
@@ -502,6 +504,8 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
   }
 
   const invalidTokens = createInvalidTokenMonitor(options.invalidTokens, clock);
+  /** Sessions served while the store failed (onStoreError "anonymous"): never stored, never a cookie. */
+  const degraded = new WeakSet<SessionState>();
 
   const driver: SessionDriver = {
     now: () => clock.now(),
@@ -597,6 +601,11 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
 
   async function commit(session: Session<Data>): Promise<string[]> {
     const state = stateOf(session);
+    if (degraded.has(state)) {
+      // The cookie the request carried may name a live session: storing this one would replace it (SEC-48).
+      if (isDirty(state)) throw new SessionStoreError(kind, 'get');
+      return [];
+    }
     const now = clock.now();
     if (state.destroyed) return cookiesFor(state, now, false);
     if (state.isNew) {
@@ -620,6 +629,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
 
   function cookiesNow(session: Session<Data>): string[] {
     const state = stateOf(session);
+    if (degraded.has(state)) return [];
     const now = clock.now();
     if (state.isNew && isDirty(state) && !state.destroyed) ensureToken(state);
     state.cookiesSent = true;

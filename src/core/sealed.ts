@@ -130,13 +130,28 @@ export type OpenFailure = 'malformed' | 'unknown-key' | 'tampered';
 /** The result of `openValue`. */
 export type Opened = { ok: true; plaintext: Buffer; key: SealingKey } | { ok: false; reason: OpenFailure };
 
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * True when the unused low bits of the last character are zero. Decoders ignore those bits, so
+ * without this check up to 15 different strings would open as the same sealed value.
+ */
+function canonicalTail(value: string): boolean {
+  const rest = value.length % 4;
+  if (rest === 0) return true;
+  const bits = ALPHABET.indexOf(value.charAt(value.length - 1));
+  return rest === 2 ? (bits & 0x0f) === 0 : (bits & 0x03) === 0;
+}
+
 /**
  * Opens a sealed value. The version and the kid are checked before any decryption (SEC-30); the
  * 16-byte tag is enforced by `aeadOpen`, so a truncated tag never verifies (SEC-29).
  */
 export function openValue(keyring: Keyring, value: string): Opened {
   // Buffer.from(…, 'base64url') skips characters outside the alphabet instead of failing.
-  if (value.length % 4 === 1 || !BASE64URL.test(value)) return { ok: false, reason: 'malformed' };
+  if (value.length % 4 === 1 || !BASE64URL.test(value) || !canonicalTail(value)) {
+    return { ok: false, reason: 'malformed' };
+  }
   const bytes = Buffer.from(value, 'base64url');
   if (bytes.length <= SEAL_OVERHEAD_BYTES || bytes.readUInt8(0) !== SEALED_VERSION) {
     return { ok: false, reason: 'malformed' };
