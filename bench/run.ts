@@ -50,7 +50,7 @@ function numberArg(value: string | undefined, fallback: number): number {
 const quick = args.quick === true;
 const settings: RunSettings = {
   rounds: numberArg(args.rounds, quick ? 1 : 4),
-  seconds: numberArg(args.seconds, quick ? 0.75 : 1.25),
+  seconds: numberArg(args.seconds, quick ? 0.75 : 1),
   warmupSeconds: numberArg(args.warmup, quick ? 0.5 : 1.5),
   connections: numberArg(args.connections, 10),
 };

@@ -189,7 +189,7 @@ Where a goal is missed, the notes below say why and what would close it.
 ${machine.nproc} CPUs (\`nproc\`), ${machine.cpu}, ${machine.memoryGb} GB RAM, Linux ${machine.kernel}, Node ${machine.node};
 load average at start ${machine.loadAverageAtStart.join(' / ')} (other work shares this machine). Redis ${machine.redis}:
 a private \`redis-server\` on a spare port without persistence (each contender has its own key prefix). PostgreSQL ${machine.postgres}:
-the shared server on 127.0.0.1:5432, a fresh table per contender and round, dropped afterwards.
+the shared server on 127.0.0.1:5432, a fresh table per contender, dropped afterwards.
 
 Versions: ${versions}.
 
