@@ -23,9 +23,8 @@ const latin1Char = fc.integer({ min: 0, max: 255 }).map((code) => String.fromCha
 const latin1 = fc.string({ unit: latin1Char, maxLength: 300 });
 const header = fc.oneof(latin1, fc.array(latin1, { maxLength: 4 }), fc.constant(undefined));
 // Characters a mutation may insert: anything but what RFC 6265bis lets a server strip (spaces and tabs
-// around a value, a pair of double quotes), the pair separator `;`, CR and LF (they end a header line), and
-// the other whitespace JavaScript's trim() strips (VT, FF, NBSP): the todo test below is about those.
-const mutationChar = latin1Char.filter((char) => !' \t";\r\n\v\f\u00a0'.includes(char));
+// around a value, a pair of double quotes), the pair separator `;`, and CR and LF (they end a header line).
+const mutationChar = latin1Char.filter((char) => !' \t";\r\n'.includes(char));
 
 type Mutation = {
   kind: 'replace' | 'delete' | 'insert' | 'truncate' | 'append' | 'case';
@@ -152,9 +151,7 @@ describe('readCookie (property)', () => {
     );
   });
 
-  it('does not trim whitespace that RFC 6265bis does not trim (NBSP, VT, FF) around a name or value', {
-    todo: 'fails: src/core/cookie.ts readOne uses String.prototype.trim(), which also strips \\u00a0, \\v, \\f, \\ufeff, so "\\u00a0__Host-sid" is read as "__Host-sid" (a __Host- prefix bypass) — trim only SP/HTAB',
-  }, () => {
+  it('does not trim whitespace that RFC 6265bis does not trim (NBSP, VT, FF, BOM) around a name or value', () => {
     for (const space of ['\u00a0', '\u000b', '\u000c', '\ufeff']) {
       assert.deepEqual(
         readCookie(`${space}${NAME}=v`, NAME),
@@ -263,7 +260,7 @@ describe('sealed cookie opening (property)', () => {
     );
   });
 
-  it('opens no session for a mutation of a sealed cookie that changes its bytes', async () => {
+  it('opens no session for any mutation of a sealed cookie', async () => {
     const { manager, values } = await cookieFixture();
     for (const value of values) assert.equal((await manager.load(`${NAME}=${value}`)).isNew, false);
     await fc.assert(
@@ -272,7 +269,7 @@ describe('sealed cookie opening (property)', () => {
         fc.array(mutation, { minLength: 1, maxLength: 3 }),
         async (value, mutations) => {
           const forged = mutations.reduce(mutate, value);
-          fc.pre(forged !== value && !respelling(forged, value));
+          fc.pre(forged !== value);
           const session = await manager.load(`${NAME}=${forged}`);
           assert.equal(session.isNew, true, `accepted ${JSON.stringify(forged)}`);
         },
@@ -281,9 +278,7 @@ describe('sealed cookie opening (property)', () => {
     );
   });
 
-  it('opens no session for a sealed cookie re-spelled with other unused bits in its last character', {
-    todo: 'fails: src/core/sealed.ts openValue accepts non-canonical base64url (Buffer.from ignores the unused low bits of the last character), so 3 or 15 mutations of every sealed cookie are accepted — require Buffer.from(value, "base64url").toString("base64url") === value',
-  }, async () => {
+  it('opens no session for a sealed cookie re-spelled with other unused bits in its last character', async () => {
     const { manager, values } = await cookieFixture();
     let respelled = 0;
     for (const value of values) {
