@@ -25,4 +25,5 @@ export {
   describeStoreConformance,
   type StoreConformanceOptions,
   type StoreHarness,
+  type StoreSetup,
 } from './store-conformance.js';

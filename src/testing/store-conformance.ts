@@ -32,7 +32,8 @@ export interface StoreConformanceOptions {
   perUserIndex?: boolean;
 }
 
-type Setup = (clock: FakeClock) => Promise<StoreHarness>;
+/** Creates an isolated store harness around the given fake clock (once per test). */
+export type StoreSetup = (clock: FakeClock) => Promise<StoreHarness>;
 type Body = (harness: StoreHarness, t: TestContext) => Promise<void>;
 type IndexedStore = SessionStore & Required<Pick<SessionStore, 'listByUser' | 'destroyByUser'>>;
 
@@ -48,7 +49,7 @@ type IndexedStore = SessionStore & Required<Pick<SessionStore, 'listByUser' | 'd
  */
 export function describeStoreConformance(
   name: string,
-  setup: Setup,
+  setup: StoreSetup,
   options: StoreConformanceOptions = {},
 ): void {
   describe(`${name} store conformance`, { skip: options.skip ?? false }, () => {
