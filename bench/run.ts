@@ -160,8 +160,9 @@ async function main(): Promise<number> {
     machine,
     minutes,
     methods: {
-      redis: redisMethod,
-      postgres: 'statement counting in the server process (pg.Client.prototype.query)',
+      redis: `round trips: the client's sendCommand, in the server process; commands executed: ${redisMethod}`,
+      postgres: 'statements counted in the server process (pg.Client.prototype.query)',
+      memory: 'store method calls counted in the server process',
     },
     rows,
     goals,
