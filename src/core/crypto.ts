@@ -6,6 +6,7 @@ import {
   createDecipheriv,
   createHash,
   createHmac,
+  hash,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
@@ -41,7 +42,8 @@ export function isWellFormedKey(value: string): boolean {
 
 /** The store key (and public id) of a token: SHA-256, base64url. A store dump yields no tokens. */
 export function tokenKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  // One-shot hash: no Hash object per request (measurably cheaper on the read path).
+  return hash('sha256', token, 'base64url');
 }
 
 /** Constant-time comparison of two strings (false on different lengths, without early exit on content). */

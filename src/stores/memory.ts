@@ -5,6 +5,7 @@
  * @module
  */
 import { type Clock, systemClock } from '../core/clock.js';
+import { deepFreeze } from '../core/codec.js';
 import { seconds } from '../core/options.js';
 import { applyPatch, startInterval } from '../core/store-support.js';
 import { SessionConfigError } from '../errors.js';
@@ -120,17 +121,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (record === undefined) return null;
       entries.delete(key);
       entries.set(key, record);
-      return structuredClone(record);
+      // Stored records are deep-frozen private copies: handing out the record itself is safe and
+      // saves a deep copy on every read (the hot path).
+      return record;
     },
     async set(key, record) {
       const stored = live(key);
       if (stored !== undefined && stored.version >= record.version) return;
-      put(key, structuredClone(record));
+      put(key, deepFreeze(structuredClone(record)));
     },
     async patch(key: string, patch: SessionPatch): Promise<PatchResult> {
       const result = applyPatch(live(key), patch);
       // The previous record leaves the store here, so the result may share its values with the caller.
-      if (result.status === 'ok') put(key, structuredClone(result.record));
+      if (result.status === 'ok') put(key, deepFreeze(structuredClone(result.record)));
       return result;
     },
     async destroy(key) {
@@ -140,7 +143,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const listed: SessionEntry[] = [];
       for (const key of [...(byUser.get(userId) ?? [])]) {
         const record = live(key);
-        if (record !== undefined) listed.push({ key, meta: structuredClone(record.meta) });
+        if (record !== undefined) listed.push({ key, meta: record.meta });
       }
       return listed;
     },

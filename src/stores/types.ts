@@ -84,7 +84,8 @@ export interface SessionEntry {
  * A session store. Every method may reject; the core turns a rejection into `ERR_SESSION_STORE`.
  *
  * Rules every implementation keeps (the conformance suite in `sessionkit/testing` checks them):
- * - `get` costs one round trip and returns a copy the caller may keep.
+ * - `get` costs one round trip and returns a record the caller may keep: a copy, or a deep-frozen
+ *   record (the core never mutates what a store returns).
  * - `set` stores the whole record unless the store already holds the same key with a version
  *   greater than or equal to `record.version` (then it does nothing).
  * - `patch` applies `set`/`delete` per key and replaces `meta` in one atomic step, increments the
