@@ -46,6 +46,11 @@ export function tokenKey(token: string): string {
   return hash('sha256', token, 'base64url');
 }
 
+/** SHA-1 hex digest, for naming Redis scripts (EVALSHA); not used for anything secret. */
+export function sha1Hex(text: string): string {
+  return hash('sha1', text, 'hex');
+}
+
 /** Constant-time comparison of two strings (false on different lengths, without early exit on content). */
 export function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);

@@ -110,17 +110,23 @@ describe('createRedisStore', () => {
       }
     });
 
-    it('get and patch each send one EVAL; the eviction check runs once, at the first command', async () => {
+    it('get and patch each send one EVALSHA; the eviction check runs once, at the first command', async () => {
       const keyPrefix = freshPrefix();
       const recorder = recording(client);
       try {
         const clock = createFakeClock();
+        // Scripts the server has never seen cost one NOSCRIPT answer and an EVAL, once per server.
+        const warm = createRedisStore(client, { keyPrefix, clock, checkEvictionPolicy: false });
+        const warmKey = randomKey();
+        await warm.set(warmKey, sampleRecord(clock, {}, { userId: randomUserId() }));
+        await warm.get(warmKey);
+        await warm.patch(warmKey, { set: {}, delete: [], meta: sampleMeta(clock) });
         const store = createRedisStore(recorder, { keyPrefix, clock });
         assert.deepEqual(recorder.commands, [], 'creating the store sends nothing');
         const key = randomKey();
         await store.get(key);
         await store.get(key);
-        assert.deepEqual(recorder.commands, ['CONFIG', 'EVAL', 'EVAL']);
+        assert.deepEqual(recorder.commands, ['CONFIG', 'EVALSHA', 'EVALSHA']);
         const userId = randomUserId();
         const record = sampleRecord(clock, { a: 1 }, { userId });
         await store.set(key, record);
@@ -129,11 +135,11 @@ describe('createRedisStore', () => {
         clock.advanceSeconds(60);
         const touched = sampleMeta(clock, { userId, absoluteExpiresAt: record.meta.absoluteExpiresAt });
         assert.equal((await store.patch(key, { set: { b: 2 }, delete: ['a'], meta: touched })).status, 'ok');
-        assert.deepEqual(recorder.commands, ['EVAL']);
+        assert.deepEqual(recorder.commands, ['EVALSHA']);
         recorder.commands.length = 0;
         // Removing the user costs a second command, for the index.
         await store.patch(key, { set: {}, delete: [], meta: sampleMeta(clock) });
-        assert.deepEqual(recorder.commands, ['EVAL', 'SREM']);
+        assert.deepEqual(recorder.commands, ['EVALSHA', 'SREM']);
       } finally {
         await deleteKeys([client], keyPrefix);
       }

@@ -6,6 +6,7 @@
  * @module
  */
 import { type Clock, systemClock } from '../core/clock.js';
+import { sha1Hex } from '../core/crypto.js';
 import { publish } from '../core/diagnostics.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
@@ -120,6 +121,17 @@ return 1`;
 const EVICTION_WARNING = 'SESSIONKIT_REDIS_EVICTION';
 let warnedEviction = false;
 
+/** SHA-1 of each script, computed once (EVALSHA). */
+const shas = new Map<string, string>();
+function scriptSha(script: string): string {
+  let sha = shas.get(script);
+  if (sha === undefined) {
+    sha = sha1Hex(script);
+    shas.set(script, sha);
+  }
+  return sha;
+}
+
 /**
  * Creates a Redis store on a connected ioredis (`Redis` or `Cluster`) or node-redis client, which the
  * store never closes. The per-user index is a set per user, kept in a second command (in a Cluster it
@@ -148,7 +160,14 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
   const ttl = (at: number) => String(Math.max(1, Math.ceil(at - clock.now())));
   const run = async (script: string, key: string, args: string[]): Promise<unknown> => {
     if (!checked) await checkOnce();
-    return send('EVAL', script, '1', key, ...args);
+    // EVALSHA saves sending the script text on every call; a server (or Cluster node) that has not
+    // seen the script yet answers NOSCRIPT once, and EVAL loads it there.
+    try {
+      return await send('EVALSHA', scriptSha(script), '1', key, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return send('EVAL', script, '1', key, ...args);
+    }
   };
   const metaArgs = (meta: SessionMeta): string[] => {
     const user = meta.userId === undefined ? ['', '0'] : [meta.userId, '1'];
