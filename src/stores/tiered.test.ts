@@ -42,6 +42,19 @@ describeStoreConformance('tiered memory→SQLite', async (clock) => {
 const types = (events: SessionEvent[]) => events.map((event) => event.type);
 
 /** A real store whose next `set` can be held at the door, to line up a race exactly. */
+/** A tiered store over a wrapped memory cache and an in-memory SQLite durable store, on a fake clock. */
+function overMemory<Cache extends { store: SessionStore }>(
+  wrap: (inner: SessionStore) => Cache,
+  options: { repairIntervalMs?: number } = {},
+) {
+  const clock = createFakeClock();
+  const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+  const cache = wrap(memory);
+  const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+  const store = createTieredStore({ cache: cache.store, durable, clock, ...options });
+  return { clock, memory, cache, durable, store };
+}
+
 function gatedStore(inner: SessionStore) {
   let gate: { arrived: () => void; open: Promise<void> } | undefined;
   const store: SessionStore = {
@@ -177,11 +190,7 @@ describe('createTieredStore', () => {
 
   describe('once a write has returned, no later read returns an older version', () => {
     it('a backfill that read the old version before a patch cannot put it back in the cache', async () => {
-      const clock = createFakeClock();
-      const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
-      const cache = gatedStore(memory);
-      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
-      const store = createTieredStore({ cache: cache.store, durable, clock });
+      const { clock, memory, cache, durable, store } = overMemory(gatedStore);
       const key = randomKey();
       await durable.set(key, sampleRecord(clock, { n: 1 }));
       const backfill = cache.holdNextSet();
@@ -196,11 +205,7 @@ describe('createTieredStore', () => {
     });
 
     it('a backfill that read the session before destroy cannot resurrect it', async () => {
-      const clock = createFakeClock();
-      const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
-      const cache = gatedStore(memory);
-      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
-      const store = createTieredStore({ cache: cache.store, durable, clock });
+      const { clock, cache, durable, store } = overMemory(gatedStore);
       const key = randomKey();
       await durable.set(key, sampleRecord(clock, { n: 1 }));
       const backfill = cache.holdNextSet();
@@ -216,11 +221,7 @@ describe('createTieredStore', () => {
     });
 
     it('a cache that refuses the new version is blocked for that key instead of serving the old one', async () => {
-      const clock = createFakeClock();
-      const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
-      const cache = faultyStore(memory);
-      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
-      const store = createTieredStore({ cache: cache.store, durable, clock });
+      const { clock, memory, cache, store } = overMemory(faultyStore);
       const key = randomKey();
       await store.set(key, sampleRecord(clock, { n: 1 }));
       cache.faults.setRecords = true;
@@ -236,11 +237,7 @@ describe('createTieredStore', () => {
     });
 
     it('a cache that refuses every write has the old version deleted', async () => {
-      const clock = createFakeClock();
-      const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
-      const cache = faultyStore(memory);
-      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
-      const store = createTieredStore({ cache: cache.store, durable, clock });
+      const { clock, memory, cache, store } = overMemory(faultyStore);
       const key = randomKey();
       await store.set(key, sampleRecord(clock, { n: 1 }));
       cache.faults.set = true;
@@ -249,11 +246,7 @@ describe('createTieredStore', () => {
       assert.equal((await store.get(key))?.version, 2);
     });
     it('a write whose cached copy can be neither updated nor removed is repaired once the cache answers', async () => {
-      const clock = createFakeClock();
-      const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
-      const cache = faultyStore(memory);
-      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
-      const store = createTieredStore({ cache: cache.store, durable, clock, repairIntervalMs: 5 });
+      const { clock, memory, cache, durable, store } = overMemory(faultyStore, { repairIntervalMs: 5 });
       // Another process sharing both stores.
       const elsewhere = createTieredStore({ cache: memory, durable, clock });
       try {
