@@ -73,6 +73,7 @@ type Data = { n: number; note: string };
 
 interface Fixture {
   manager: StoreSessionManager<Data>;
+  clock: ReturnType<typeof createFakeClock>;
   spy: InstrumentedStore;
   start(handler: SessionHandler<Data>, options?: WithSessionOptions): Promise<AdapterHarness>;
   /** GET over plain HTTP announcing HTTPS (the manager trusts the proxy). */
@@ -89,6 +90,7 @@ function fixture(): Fixture {
   const harnesses: AdapterHarness[] = [];
   const self: Fixture = {
     manager,
+    clock,
     spy,
     async start(handler, options) {
       const harness = await listenHarness(createServer(withSession(manager, handler, options)));
@@ -154,6 +156,19 @@ describe('withSession (sessionkit/node)', () => {
     const cookies = reply.headers.getSetCookie();
     assert.deepEqual(cookies.slice(0, 2), ['a=1', 'b=2']);
     tokenIn(cookies, f.manager.cookieName);
+  });
+
+  it('saves data set after writeHead and before end, and still rotates the token', async () => {
+    const harness = await f.start((_req, res, session) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      session.set('note', 'after writeHead');
+      res.end(String(session.get('n') ?? 0));
+    });
+    const created = tokenIn((await f.get(harness)).headers.getSetCookie(), f.manager.cookieName);
+    assert.equal((await f.manager.load(`${f.manager.cookieName}=${created}`)).get('note'), 'after writeHead');
+    f.clock.advanceSeconds(901);
+    const rotated = tokenIn((await f.get(harness, created)).headers.getSetCookie(), f.manager.cookieName);
+    assert.notEqual(rotated, created);
   });
 
   it('keeps repeated names in the flat array form of writeHead', async () => {

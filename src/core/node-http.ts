@@ -66,8 +66,8 @@ export interface HeldResponse {
 
 /**
  * Wraps `res.end` so the session is committed (the write has landed, SEC-43) before the real end,
- * with its cookies appended, and `res.writeHead` so headers flushed early (a first `write`,
- * `flushHeaders`, `writeHead`) carry `manager.cookiesNow`. A response with status 5xx is a failed
+ * with its cookies appended, and `res.write`/`res.flushHeaders` so headers flushed early carry
+ * `manager.cookiesNow` (an explicit `writeHead` only records status and headers until then). A response with status 5xx is a failed
  * request: nothing is committed. A commit failure goes to `onError` through `failResponse`.
  * With `gated`, a held end also waits for `release()`.
  */
@@ -115,18 +115,33 @@ export function holdResponse<Data extends SessionDataShape>(
     return res;
   };
 
+  // Node sends nothing before the first write or end, so an explicit writeHead is only recorded on
+  // `res` here: the session cookies (and a rotation) are decided when the headers really leave.
+  let flushing = false;
   res.writeHead = (statusCode: number, ...rest: unknown[]) => {
-    const cookies = phase === 'open' && statusCode < 500 ? manager.cookiesNow(session) : [];
-    if (cookies.length === 0) {
-      Reflect.apply(realWriteHead, res, [statusCode, ...rest]);
-      return res;
-    }
+    if (phase !== 'open' || flushing) return Reflect.apply(realWriteHead, res, [statusCode, ...rest]);
     const reason = typeof rest[0] === 'string' ? rest[0] : undefined;
+    res.statusCode = statusCode;
+    if (reason !== undefined) res.statusMessage = reason;
     applyHeaders(res, reason === undefined ? rest[0] : rest[1]);
-    appendSessionCookies(res, cookies);
-    Reflect.apply(realWriteHead, res, reason === undefined ? [statusCode] : [statusCode, reason]);
     return res;
   };
+
+  /** Runs a call that sends the headers before the commit (streaming) with `cookiesNow` added. */
+  function early<T>(send: () => T): T {
+    if (phase !== 'open' || res.headersSent) return send();
+    if (res.statusCode < 500) appendSessionCookies(res, manager.cookiesNow(session));
+    flushing = true;
+    try {
+      return send();
+    } finally {
+      flushing = false;
+    }
+  }
+  const realWrite = res.write;
+  const realFlushHeaders = res.flushHeaders;
+  res.write = (...args: unknown[]) => early(() => Reflect.apply(realWrite, res, args));
+  res.flushHeaders = () => early(() => Reflect.apply(realFlushHeaders, res, []));
 
   return {
     release() {
