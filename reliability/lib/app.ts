@@ -85,6 +85,9 @@ export async function startLoadApp(manager: SessionManager<LoadData>): Promise<L
     res.status(isSessionError(error) ? error.status : 500).json({ code });
   });
   const server: Server = app.listen(0, '127.0.0.1');
+  // Longer than any run: a keep-alive socket the server closes just as the client reuses it would be
+  // a dropped request that says nothing about sessions.
+  server.keepAliveTimeout = 10 * 60_000;
   await once(server, 'listening');
   const address: AddressInfo | string | null = server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');

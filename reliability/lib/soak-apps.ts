@@ -80,6 +80,8 @@ function pathOf(url: string | undefined): string {
 }
 
 async function listen(server: Server): Promise<number> {
+  // Longer than the run: see app.ts.
+  server.keepAliveTimeout = 20 * 60_000;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address: AddressInfo | string | null = server.address();

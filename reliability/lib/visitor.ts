@@ -154,9 +154,6 @@ export class Visitor {
       this.lost++;
       this.#model = undefined;
     }
-    if (change === 'changed' && !this.options.rotation) {
-      this.#violation('cookie-replaced', `${this.id} got a new token without rotation`);
-    }
     return change;
   }
 
@@ -171,6 +168,7 @@ export class Visitor {
     if (model !== undefined) begin(model, operation);
     const reply = await this.client.send(...request(operation), this.#headers());
     this.tally.record(reply, phase);
+    if (reply.status === 0) this.#violation('no-response', `${this.id}: ${reply.error ?? 'no reply'}`);
     const change = this.#cookies(reply);
     if (model === undefined || this.#model !== model) return reply;
     model.pending--;
@@ -181,6 +179,17 @@ export class Visitor {
       return reply;
     }
     const body = reply.body;
+    if (body.owner === null && change === 'changed') {
+      // The server no longer knew the session, and this write started a new, anonymous one under a new
+      // cookie: the session is lost. The visitor starts over, as a user who logs in again.
+      this.lost++;
+      this.#model = undefined;
+      this.jar.value = undefined;
+      return reply;
+    }
+    if (change === 'changed' && !this.options.rotation) {
+      this.#violation('cookie-replaced', `${this.id} got a new token without rotation`);
+    }
     if (body.owner !== this.id) {
       // The cookie was kept (not cleared), yet the session is not this visitor's.
       const kind = body.owner === null ? 'fresh-session-kept-cookie' : 'foreign-session';
