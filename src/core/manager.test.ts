@@ -442,6 +442,25 @@ describe('createSessionManager', () => {
       assert.deepEqual(await manager.commit(session), []);
     });
 
+    it('fails a store call that outlasts storeTimeoutMs with ERR_SESSION_STORE and a store-error event', async () => {
+      const token = await createStored();
+      setup({ storeTimeoutMs: 20 });
+      const hanging = store.get;
+      store.get = () => new Promise(() => undefined);
+      try {
+        await assert.rejects(manager.load(header(token)), (error: unknown) => {
+          assert.ok(error instanceof SessionStoreError);
+          assert.match(error.message, /did not complete get within 20 ms/);
+          return true;
+        });
+      } finally {
+        store.get = hanging;
+      }
+      assert.ok(events.some((e) => e.type === 'store-error' && e.reason === 'get'));
+      assert.equal((await manager.load(header(token))).get('n'), 1);
+      assert.throws(() => createSessionManager({ store, storeTimeoutMs: -1 }), { option: 'storeTimeoutMs' });
+    });
+
     it('rejects the commit with ERR_SESSION_STORE when the write fails', async () => {
       const token = await createStored();
       const session = await manager.load(header(token));

@@ -20,6 +20,7 @@ import {
   sealSuccessor,
   tokenKey,
 } from './crypto.js';
+import { MAX_TIMEOUT_MS, withinDeadline } from './deadline.js';
 import { describeError, publish, type RejectReason } from './diagnostics.js';
 import {
   type BindingOptions,
@@ -89,6 +90,11 @@ export interface SessionManagerOptions extends LifetimeOptions {
   onStoreError?: 'fail' | 'anonymous';
   /** Compare-and-set attempts of one `session.update()` before `ERR_SESSION_CONFLICT`. @default 1000 */
   updateAttempts?: number;
+  /**
+   * Milliseconds a store call may take before the request fails with `ERR_SESSION_STORE` (503), so a
+   * slow store cannot hold requests open; 0 waits as long as the store does. @default 0
+   */
+  storeTimeoutMs?: number;
   /** Bind sessions to their client's user agent and/or IP prefix (SEC-41). @default no binding */
   binding?: BindingOptions;
   /** Counting of invalid tokens per client IP, raising a `bruteforce` event (SEC-41). */
@@ -126,6 +132,7 @@ interface Resolved extends ResolvedLifetimes {
   reuseMs: number;
   revokeOnReuse: boolean;
   anonymousOnError: boolean;
+  storeTimeoutMs: number;
   binding: ResolvedBinding;
   maxSessionsPerUser: number;
   rejectOverLimit: boolean;
@@ -160,6 +167,14 @@ function resolve(options: SessionManagerOptions): Resolved {
     anonymousOnError: onError === 'anonymous',
     updateAttempts: wholeNumber('updateAttempts', options.updateAttempts, 1000, 1, 1_000_000),
     binding: resolveBinding(options.binding),
+    storeTimeoutMs: wholeNumber(
+      'storeTimeoutMs',
+      options.storeTimeoutMs,
+      0,
+      0,
+      MAX_TIMEOUT_MS,
+      ' of milliseconds',
+    ),
     maxSessionsPerUser: wholeNumber('maxSessionsPerUser', options.maxSessionsPerUser, 0, 1, 100_000),
     rejectOverLimit: limitPolicy(options.sessionLimitPolicy),
   };
@@ -222,7 +237,9 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
 
   async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
-      return await run();
+      return await (config.storeTimeoutMs > 0
+        ? withinDeadline(kind, operation, config.storeTimeoutMs, run)
+        : run());
     } catch (error) {
       const wrapped =
         error instanceof SessionStoreError ? error : new SessionStoreError(kind, operation, { cause: error });

@@ -5,8 +5,9 @@
  *
  * @module
  */
+import { MAX_TIMEOUT_MS, withinDeadline } from '../core/deadline.js';
 import { publish } from '../core/diagnostics.js';
-import { SessionConfigError, SessionStoreError } from '../errors.js';
+import { SessionConfigError } from '../errors.js';
 import type { SessionStore } from './types.js';
 
 /** Options of `withTimeout`. */
@@ -17,9 +18,6 @@ export interface TimeoutStoreOptions {
    */
   timeoutMs?: number;
 }
-
-// setTimeout fires at once for delays above 2^31 - 1 ms.
-const MAX_TIMEOUT_MS = 2_147_483_647;
 
 /**
  * Wraps `store` so that every call (`get`, `set`, `patch`, `destroy`, the per-user calls and `prune`)
@@ -42,36 +40,9 @@ export function withTimeout(store: SessionStore, options: TimeoutStoreOptions = 
   const kind = store.kind;
 
   function bounded<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      const timer = setTimeout(() => {
-        done = true;
-        publish({ type: 'store-error', store: kind, reason: 'timeout', detail: { operation, timeoutMs } });
-        reject(
-          new SessionStoreError(kind, operation, {
-            message: `sessionkit: the ${kind} store did not complete ${operation} within ${timeoutMs} ms`,
-          }),
-        );
-      }, timeoutMs);
-      const settle = (finish: () => void) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        finish();
-      };
-      let pending: Promise<T>;
-      try {
-        pending = run();
-      } catch (error) {
-        settle(() => reject(error));
-        return;
-      }
-      // A call that settles after its timeout is ignored, its rejection included (no unhandled rejection).
-      pending.then(
-        (value) => settle(() => resolve(value)),
-        (error: unknown) => settle(() => reject(error)),
-      );
-    });
+    return withinDeadline(kind, operation, timeoutMs, run, () =>
+      publish({ type: 'store-error', store: kind, reason: 'timeout', detail: { operation, timeoutMs } }),
+    );
   }
 
   const wrapper: SessionStore = {
