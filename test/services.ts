@@ -2,7 +2,8 @@
  * Finds the external services the tests need. Without a service a suite is skipped with a loud
  * message, except under CI=true, where a missing service is a failure.
  */
-import { Socket } from 'node:net';
+import { once } from 'node:events';
+import { createServer, Socket } from 'node:net';
 
 export const IN_CI = process.env.CI === 'true';
 
@@ -46,3 +47,15 @@ export const services = {
   /** First port of the three-master Redis Cluster that .ci/run (or scripts/redis-cluster.sh) starts. */
   redisCluster: { host: '127.0.0.1', port: Number(process.env.REDIS_CLUSTER_PORT ?? 7100) },
 } as const;
+
+/** A 127.0.0.1 port nothing listens on right now (for servers a test starts itself). */
+export async function sparePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no spare port');
+  return address.port;
+}

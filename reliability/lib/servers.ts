@@ -7,11 +7,15 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, chownSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { sparePort } from '../../test/services.js';
+
+export { sparePort };
+
 import { atExit } from './cleanup.js';
 
 const run = promisify(execFile);
@@ -28,18 +32,6 @@ export function listening(port: number): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.connect(port, '127.0.0.1', () => done(true));
   });
-}
-
-/** A port nothing listens on right now. */
-export async function sparePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no spare port');
-  return address.port;
 }
 
 /** The path of an executable found in PATH or in `extraDirs`, or undefined. */
