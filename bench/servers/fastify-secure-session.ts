@@ -1,7 +1,7 @@
 /** Peer: @fastify/secure-session (libsodium secretbox cookie) with a precomputed 32-byte key. */
 import fastifySecureSession from '@fastify/secure-session';
 import Fastify from 'fastify';
-import { act, PROFILE, SECRET, serve, sessionOf, start } from './harness.js';
+import { act, keyValueAccess, SECRET, serve, sessionOf, start } from './harness.js';
 
 start(async () => {
   const app = Fastify({ logger: false });
@@ -11,14 +11,7 @@ start(async () => {
   });
   app.get('/*', async (request, reply) => {
     const session = sessionOf(request);
-    const outcome = act(request.url, {
-      read: () => session.get('n'),
-      write: (n) => session.set('n', n),
-      create: () => {
-        session.set('n', 0);
-        session.set('profile', PROFILE);
-      },
-    });
+    const outcome = act(request.url, keyValueAccess(session));
     return reply.code(outcome.status).type('text/plain').send(outcome.body);
   });
   await app.ready();

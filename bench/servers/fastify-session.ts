@@ -5,7 +5,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import Fastify from 'fastify';
-import { act, countMethods, PROFILE, SECRET, serve, sessionOf, start } from './harness.js';
+import { act, countMethods, keyValueAccess, SECRET, serve, sessionOf, start } from './harness.js';
 
 start(async () => {
   const app = Fastify({ logger: false });
@@ -19,14 +19,7 @@ start(async () => {
   });
   app.get('/*', async (request, reply) => {
     const session = sessionOf(request);
-    const outcome = act(request.url, {
-      read: () => session.get('n'),
-      write: (n) => session.set('n', n),
-      create: () => {
-        session.set('n', 0);
-        session.set('profile', PROFILE);
-      },
-    });
+    const outcome = act(request.url, keyValueAccess(session));
     return reply.code(outcome.status).type('text/plain').send(outcome.body);
   });
   await app.ready();

@@ -63,6 +63,18 @@ function isKeyValueSession(value: unknown): value is KeyValueSession {
   );
 }
 
+/** The `SessionAccess` of a session with `get`/`set` (sessionkit and the Fastify plugins). */
+export function keyValueAccess(session: KeyValueSession): SessionAccess {
+  return {
+    read: () => session.get('n'),
+    write: (n) => session.set('n', n),
+    create: () => {
+      session.set('n', 0);
+      session.set('profile', PROFILE);
+    },
+  };
+}
+
 /** What the route answered; `changed` tells libraries with an explicit save that one is due. */
 export interface Outcome {
   status: number;

@@ -1,7 +1,7 @@
 /** sessionkit on Express (`sessionMiddleware` → `req.session`), store from BENCH_STORE. */
 import { createServer } from 'node:http';
 import express from 'express';
-import { act, PROFILE, serve, start } from './harness.js';
+import { act, keyValueAccess, serve, start } from './harness.js';
 import { createBenchManager } from './sessionkit-manager.js';
 
 start(async () => {
@@ -15,14 +15,7 @@ start(async () => {
   app.use((req, res) => {
     // `of(req)` is `req.session`, typed without a global declaration (express-session declares one here).
     const session = sessions.of(req);
-    const outcome = act(req.path, {
-      read: () => session.get('n'),
-      write: (n) => session.set('n', n),
-      create: () => {
-        session.set('n', 0);
-        session.set('profile', PROFILE);
-      },
-    });
+    const outcome = act(req.path, keyValueAccess(session));
     res.status(outcome.status).type('text').send(outcome.body);
   });
   serve(createServer(app), close);

@@ -1,7 +1,7 @@
 /** sessionkit on Fastify (`sessionPlugin` → `request.session`), store from BENCH_STORE. */
 import Fastify from 'fastify';
 import type { FastifySessionData } from '../../src/adapters/fastify.js';
-import { act, PROFILE, serve, sessionOf, start } from './harness.js';
+import { act, keyValueAccess, serve, sessionOf, start } from './harness.js';
 import { createBenchManager } from './sessionkit-manager.js';
 
 start(async () => {
@@ -12,14 +12,7 @@ start(async () => {
   await app.register(sessionPlugin, { manager });
   app.get('/*', async (request, reply) => {
     const session = sessionOf(request);
-    const outcome = act(request.url, {
-      read: () => session.get('n'),
-      write: (n) => session.set('n', n),
-      create: () => {
-        session.set('n', 0);
-        session.set('profile', PROFILE);
-      },
-    });
+    const outcome = act(request.url, keyValueAccess(session));
     return reply.code(outcome.status).type('text/plain').send(outcome.body);
   });
   await app.ready();

@@ -1,7 +1,7 @@
 /** sessionkit on Koa (`sessionMiddleware` → `ctx.session`), store from BENCH_STORE. */
 import { createServer } from 'node:http';
 import Koa from 'koa';
-import { act, PROFILE, serve, start } from './harness.js';
+import { act, keyValueAccess, serve, start } from './harness.js';
 import { createBenchManager } from './sessionkit-manager.js';
 
 start(async () => {
@@ -13,14 +13,7 @@ start(async () => {
   app.use(sessionMiddleware(manager));
   app.use((ctx) => {
     const session = ctx.session;
-    const outcome = act(ctx.path, {
-      read: () => session.get('n'),
-      write: (n) => session.set('n', n),
-      create: () => {
-        session.set('n', 0);
-        session.set('profile', PROFILE);
-      },
-    });
+    const outcome = act(ctx.path, keyValueAccess(session));
     ctx.status = outcome.status;
     ctx.type = 'text/plain';
     ctx.body = outcome.body;

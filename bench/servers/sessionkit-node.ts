@@ -1,6 +1,6 @@
 /** sessionkit on node:http (`withSession`), store from BENCH_STORE. */
 import { createServer } from 'node:http';
-import { act, PROFILE, serve, start } from './harness.js';
+import { act, keyValueAccess, serve, start } from './harness.js';
 import { createBenchManager } from './sessionkit-manager.js';
 
 start(async () => {
@@ -9,14 +9,7 @@ start(async () => {
     createBenchManager(),
   ]);
   const handler = withSession(manager, async (req, res, session) => {
-    const outcome = act(req.url, {
-      read: () => session.get('n'),
-      write: (n) => session.set('n', n),
-      create: () => {
-        session.set('n', 0);
-        session.set('profile', PROFILE);
-      },
-    });
+    const outcome = act(req.url, keyValueAccess(session));
     res.writeHead(outcome.status, { 'content-type': 'text/plain' });
     res.end(outcome.body);
   });
