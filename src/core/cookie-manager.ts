@@ -10,9 +10,9 @@ import { randomString, tokenKey } from './crypto.js';
 import { describeError, publish, type RejectReason } from './diagnostics.js';
 import { createInvalidTokenMonitor, type InvalidTokenOptions } from './guards.js';
 import {
+  lifetimeMeta,
   type ResolvedLifetimes,
   resolveLifetimes,
-  seconds,
   transportAllowsCookie,
   wholeNumber,
 } from './options.js';
@@ -62,11 +62,6 @@ export interface CookieSessionManagerOptions extends LifetimeOptions {
    */
   secrets: ReadonlyArray<string | Uint8Array>;
   /**
-   * Seconds between re-seals of an unchanged session to extend its idle expiry (each one sends a new
-   * cookie). @default one tenth of idleTimeoutSeconds
-   */
-  touchIntervalSeconds?: number;
-  /**
    * Cookies one session may span (`<name>`, `<name>.1`, …, each at most 4096 bytes of name and
    * value); a bigger session makes `commit` reject with `ERR_SESSION_TOO_LARGE`. Servers limit the
    * request header size (Node.js: 16 KiB in all), so keep sessions well below 4 full cookies.
@@ -99,7 +94,6 @@ export interface CookieSessionManager<Data extends SessionDataShape = UntypedSes
 
 interface Resolved extends ResolvedLifetimes {
   keyring: Keyring;
-  touchMs: number;
   maxCookies: number;
   capacity: number;
   notBefore: ((userId: string) => number | undefined | Promise<number | undefined>) | undefined;
@@ -114,7 +108,6 @@ const SID_BYTES = 16;
 
 function resolve(options: CookieSessionManagerOptions): Resolved {
   const base = resolveLifetimes(options);
-  const idle = base.idleMs / 1000;
   const keyring = createKeyring(options.secrets, { cookieName: base.cookie.name, purpose: PURPOSE });
   const maxCookies = wholeNumber('maxCookies', options.maxCookies, 4, 1, MAX_CHUNKS);
   const notBefore = options.notBefore;
@@ -124,8 +117,6 @@ function resolve(options: CookieSessionManagerOptions): Resolved {
   return {
     ...base,
     keyring,
-    touchMs:
-      seconds('touchIntervalSeconds', options.touchIntervalSeconds, Math.ceil(idle / 10), 0, idle) * 1000,
     maxCookies,
     capacity: chunkCapacity(base.cookie.name, maxCookies),
     notBefore,
@@ -182,16 +173,8 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     return state.key;
   }
 
-  function meta(createdAt: number, lastSeenAt: number, absoluteExpiresAt: number): SessionMeta {
-    const idleExpiresAt = lastSeenAt + config.idleMs;
-    return {
-      createdAt,
-      lastSeenAt,
-      idleExpiresAt,
-      absoluteExpiresAt,
-      expiresAt: Math.min(idleExpiresAt, absoluteExpiresAt),
-    };
-  }
+  const meta = (createdAt: number, lastSeenAt: number, absoluteExpiresAt: number): SessionMeta =>
+    lifetimeMeta(config, createdAt, lastSeenAt, absoluteExpiresAt);
 
   function fresh(now: number, request: RequestInfo | undefined, presented: number): Session<Data> {
     const state = newState(meta(now, now, now + config.absoluteMs));

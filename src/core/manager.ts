@@ -33,6 +33,7 @@ import {
 } from './guards.js';
 import {
   flag,
+  lifetimeMeta,
   type ResolvedLifetimes,
   resolveLifetimes,
   seconds,
@@ -65,12 +66,6 @@ import type {
 export interface SessionManagerOptions extends LifetimeOptions {
   /** Where records live. */
   store: SessionStore;
-  /**
-   * Seconds between expiry extensions of an unchanged session ("touch", one write). A session is
-   * therefore considered idle after between `idleTimeoutSeconds - touchIntervalSeconds` and
-   * `idleTimeoutSeconds` without requests. @default one tenth of idleTimeoutSeconds
-   */
-  touchIntervalSeconds?: number;
   /** Seconds after which the token is replaced on the next response; 0 disables rotation. @default 900 */
   rotateAfterSeconds?: number;
   /** Seconds a rotated-out token keeps resolving to its session (parallel requests). @default 60 */
@@ -126,7 +121,6 @@ export interface StoreSessionManager<Data extends SessionDataShape> extends Sess
 
 interface Resolved extends ResolvedLifetimes {
   store: SessionStore;
-  touchMs: number;
   rotateMs: number;
   graceMs: number;
   reuseMs: number;
@@ -158,8 +152,6 @@ function resolve(options: SessionManagerOptions): Resolved {
   return {
     ...base,
     store,
-    touchMs:
-      seconds('touchIntervalSeconds', options.touchIntervalSeconds, Math.ceil(idle / 10), 0, idle) * 1000,
     rotateMs: rotate * 1000,
     graceMs: grace * 1000,
     reuseMs: seconds('reuseDetectionSeconds', options.reuseDetectionSeconds, idle, 0, 366 * 24 * 3600) * 1000,
@@ -196,15 +188,7 @@ function backoff(attempt: number): Promise<void> {
 
 /** A fresh meta at `now`. */
 function freshMeta(config: Resolved, now: number, request: RequestInfo | undefined): SessionMeta {
-  const idleExpiresAt = now + config.idleMs;
-  const absoluteExpiresAt = now + config.absoluteMs;
-  const meta: SessionMeta = {
-    createdAt: now,
-    lastSeenAt: now,
-    idleExpiresAt,
-    absoluteExpiresAt,
-    expiresAt: Math.min(idleExpiresAt, absoluteExpiresAt),
-  };
+  const meta = lifetimeMeta(config, now, now, now + config.absoluteMs);
   const client = clientOf(request, config.binding);
   if (client !== undefined) meta.client = client;
   return meta;
@@ -212,13 +196,7 @@ function freshMeta(config: Resolved, now: number, request: RequestInfo | undefin
 
 /** `meta` with its idle expiry extended from `now`. */
 function touched(config: Resolved, meta: SessionMeta, now: number): SessionMeta {
-  const idleExpiresAt = now + config.idleMs;
-  return {
-    ...meta,
-    lastSeenAt: now,
-    idleExpiresAt,
-    expiresAt: Math.min(idleExpiresAt, meta.absoluteExpiresAt),
-  };
+  return { ...meta, ...lifetimeMeta(config, meta.createdAt, now, meta.absoluteExpiresAt) };
 }
 
 /**

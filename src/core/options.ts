@@ -3,6 +3,7 @@
  * the option, at construction.
  */
 import { SessionConfigError } from '../errors.js';
+import type { SessionMeta } from '../stores/types.js';
 import { type Clock, systemClock } from './clock.js';
 import { type ResolvedCookie, resolveCookie } from './cookie.js';
 import type { LifetimeOptions, RequestInfo } from './types.js';
@@ -11,6 +12,8 @@ import type { LifetimeOptions, RequestInfo } from './types.js';
 export interface ResolvedLifetimes {
   idleMs: number;
   absoluteMs: number;
+  /** Minimum time between expiry extensions of an unchanged session. */
+  touchMs: number;
   clock: Clock;
   cookie: ResolvedCookie;
   trustProxy: boolean;
@@ -62,10 +65,29 @@ export function resolveLifetimes(options: LifetimeOptions): ResolvedLifetimes {
   return {
     idleMs: idle * 1000,
     absoluteMs: absolute * 1000,
+    touchMs:
+      seconds('touchIntervalSeconds', options.touchIntervalSeconds, Math.ceil(idle / 10), 0, idle) * 1000,
     clock,
     cookie: resolveCookie(options.cookie, insecureDev),
     trustProxy: flag('trustProxy', options.trustProxy, false),
     insecureDev,
+  };
+}
+
+/** The timestamps of a session last seen at `lastSeenAt`: idle expiry from it, the earlier expiry for the store. */
+export function lifetimeMeta(
+  lifetimes: ResolvedLifetimes,
+  createdAt: number,
+  lastSeenAt: number,
+  absoluteExpiresAt: number,
+): SessionMeta {
+  const idleExpiresAt = lastSeenAt + lifetimes.idleMs;
+  return {
+    createdAt,
+    lastSeenAt,
+    idleExpiresAt,
+    absoluteExpiresAt,
+    expiresAt: Math.min(idleExpiresAt, absoluteExpiresAt),
   };
 }
 

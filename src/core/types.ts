@@ -164,6 +164,13 @@ export interface LifetimeOptions {
   idleTimeoutSeconds?: number;
   /** Seconds after creation (or `login()`) after which a session dies. NIST AAL2/3: 12 h. @default 43200 */
   absoluteTimeoutSeconds?: number;
+  /**
+   * Seconds between expiry extensions of an unchanged session (a "touch": one store write, or one
+   * re-sealed cookie). A session is therefore considered idle after between
+   * `idleTimeoutSeconds - touchIntervalSeconds` and `idleTimeoutSeconds` without requests.
+   * @default one tenth of idleTimeoutSeconds
+   */
+  touchIntervalSeconds?: number;
   /** Injectable time source. @default the system clock */
   clock?: Clock;
   /**
