@@ -2,7 +2,8 @@
 // Runs every *.test.ts under src/, demo/, test/ and bench/ with node's test runner (TypeScript via tsx).
 // Usage: npm test [-- <path filter> ...]   e.g. `npm test -- stores/redis`
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const roots = ['src', 'demo', 'test', 'bench'];
@@ -33,9 +34,39 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// Compact output: a dot per test and the details of each failure, then the summary (unless the
+// caller picked reporters: `npm test -- --test-reporter=spec`).
+const own = flags.some((f) => f.startsWith('--test-reporter'));
+const dir = mkdtempSync(join(tmpdir(), 'sessionkit-test-'));
+const summaryFile = join(dir, 'summary.txt');
+const reporters = own
+  ? []
+  : [
+      '--test-reporter=dot',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${join(import.meta.dirname, 'test-summary.mjs')}`,
+      `--test-reporter-destination=${summaryFile}`,
+    ];
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...flags, ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=120000',
+    ...reporters,
+    ...flags,
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
+if (!own) {
+  try {
+    process.stdout.write(readFileSync(summaryFile, 'utf8'));
+  } catch {
+    console.error('the test run ended without a summary');
+  }
+}
+rmSync(dir, { recursive: true, force: true });
 process.exit(result.status ?? 1);
