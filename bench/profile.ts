@@ -1,5 +1,6 @@
 /**
- * Profiles one contender's server under one workload with `node --cpu-prof`, and names the hot frames:
+ * Profiles one contender's server (built dist/, see lib/build.ts) under one workload with
+ * `node --cpu-prof`, and names the hot frames:
  *
  *   npx tsx bench/profile.ts <contender id> [workload=read] [seconds=5]
  *
@@ -10,6 +11,7 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildForBench } from './lib/build.js';
 import { CONTENDERS } from './lib/contenders.js';
 import { runLoad, seedSessions, WORKLOADS, type Workload } from './lib/load.js';
 import { missingService, type Services, slotFor } from './lib/measure.js';
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
       `usage: tsx bench/profile.ts <${CONTENDERS.map((c) => c.id).join('|')}> [${WORKLOADS.join('|')}] [seconds]`,
     );
   }
+  await buildForBench();
   const services: Services = { redis: undefined, postgres: false, why: {} };
   if (contender.needs.includes('redis')) {
     const redis = await startPrivateRedis();

@@ -1,6 +1,9 @@
 /**
  * `npm run bench`: sessionkit against the bare frameworks and the peer session libraries.
  *
+ * Builds dist/ and the servers first (lib/build.ts): every server runs compiled JavaScript and imports
+ * sessionkit by package name, as a user does.
+ *
  *   npm run bench                      full run (~15 min): every contender, 4 rounds, writes docs/benchmarks.md,
  *                                      docs/benchmarks.svg and bench/results/latest.json
  *   npm run bench -- --quick           ~1 min: 9 contenders, 1 short round, results in bench/results/quick.json
@@ -14,6 +17,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { aggregate } from './lib/aggregate.js';
+import { buildForBench, COMPILED_MICRO } from './lib/build.js';
 import { CONTENDERS, type Contender } from './lib/contenders.js';
 import { benchmarksMarkdown, describeMachine } from './lib/docs.js';
 import { evaluateGoals } from './lib/goals.js';
@@ -81,20 +85,10 @@ async function openServices(needed: Set<string>): Promise<Services> {
 
 function runMicro(seconds: number, rounds: number): Promise<MicroResult | undefined> {
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('micro/cookie.ts', import.meta.url)),
-        String(seconds),
-        String(rounds),
-      ],
-      {
-        cwd: fileURLToPath(ROOT),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [COMPILED_MICRO, String(seconds), String(rounds)], {
+      cwd: fileURLToPath(ROOT),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -124,6 +118,8 @@ async function main(): Promise<number> {
     `sessionkit bench${quick ? ' --quick' : ''}: ${contenders.length} contenders × ${WORKLOADS.length} workloads × ` +
       `${settings.rounds} round(s) of ${settings.seconds} s, ${settings.connections} connections; ${machine.nproc} CPUs, ${machine.cpu}, Node ${machine.node}`,
   );
+  log('building dist/ and the benchmark servers (tsc)…');
+  await buildForBench();
   const services = await openServices(new Set(contenders.flatMap((c) => c.needs)));
   if (services.redis) {
     log(`private redis-server on 127.0.0.1:${services.redis.port}`);
@@ -160,6 +156,8 @@ async function main(): Promise<number> {
     machine,
     minutes,
     methods: {
+      build:
+        'sessionkit from its built dist/, imported by package name through package.json exports; servers compiled by tsc (bench/.build), no TypeScript loader in any server process',
       redis: `round trips: the client's sendCommand, in the server process; commands executed: ${redisMethod}`,
       postgres: 'statements counted in the server process (pg.Client.prototype.query)',
       memory: 'store method calls counted in the server process',

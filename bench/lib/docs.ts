@@ -149,9 +149,13 @@ Where a goal is missed, the notes below say why and what would close it.
   non-2xx responses (flagged ⚠ in the tables) instead of a fast number.
 - **Sessions.** Before measuring, the orchestrator creates one session per connection through \`/create\` and
   checks that each reads back; every request of \`read\`, \`write\` and \`mixed\` carries its connection's cookie.
-- **Processes.** Each contender is its own server process (\`node --import tsx bench/servers/<x>.ts\`,
-  \`NODE_ENV=production\`; sessionkit runs from its TypeScript sources through tsx, the peers from their
-  published JavaScript) on a spare 127.0.0.1 port; the load generator (autocannon ${machine.versions.autocannon},
+- **What runs.** The code users run: \`npm run bench\` first builds sessionkit's \`dist/\` (\`tsc -p
+  tsconfig.build.json\`, the published build) and compiles the server scripts (\`tsc -p bench/tsconfig.json\` →
+  \`bench/.build/\`). Each server imports sessionkit by package name (\`import … from 'sessionkit/express'\`),
+  which Node resolves through package.json \`exports\` to \`dist/\`, and the peers from their published
+  JavaScript in node_modules; no TypeScript loader runs in any server process.
+- **Processes.** Each contender is its own server process (\`node bench/.build/bench/servers/<x>.js\`,
+  \`NODE_ENV=production\`) on a spare 127.0.0.1 port; the load generator (autocannon ${machine.versions.autocannon},
   ${settings.connections} connections, no pipelining) runs in the orchestrator process.
 - **Rounds.** All servers are started first (one after the other), each seeded and warmed up for
   ${settings.warmupSeconds} s with the mixed workload. Then each workload runs in ${settings.rounds} round(s): in a round every

@@ -1,13 +1,14 @@
 /**
- * Runs one benchmark server as its own child process (`node --import tsx bench/servers/<x>.ts`) and
- * talks to it over IPC: the port it listens on, its store-operation counters, stop.
+ * Runs one benchmark server as its own child process (`node bench/.build/bench/servers/<x>.js`, the
+ * compiled script; see build.ts) and talks to it over IPC: the port it listens on, its store-operation
+ * counters, stop.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { OrchestratorMessage, ServerMessage } from '../servers/harness.js';
+import { compiledServer } from './build.js';
 
-const SERVERS = fileURLToPath(new URL('../servers/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A server that is up. */
@@ -59,7 +60,7 @@ export function startServer(
   timeoutMs: number,
   nodeArgs: readonly string[] = [],
 ): Promise<StartResult> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `${SERVERS}${script}`], {
+  const child = spawn(process.execPath, [...nodeArgs, compiledServer(script)], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

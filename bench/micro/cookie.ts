@@ -79,7 +79,7 @@ async function sessionkitFormat(): Promise<Variant> {
 }
 
 async function sessionkitManager(): Promise<Variant> {
-  const { createCookieSessionManager } = await import('../../src/cookie-session.js');
+  const { createCookieSessionManager } = await import('sessionkit/cookie-session');
   const manager = createCookieSessionManager({ secrets: [SECRET], insecureDevCookies: true });
   const name = manager.cookieName;
   return {

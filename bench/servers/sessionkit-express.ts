@@ -6,7 +6,7 @@ import { createBenchManager } from './sessionkit-manager.js';
 
 start(async () => {
   const [{ sessionMiddleware }, { manager, close }] = await Promise.all([
-    import('../../src/adapters/express.js'),
+    import('sessionkit/express'),
     createBenchManager(),
   ]);
   const app = express();

@@ -1,11 +1,11 @@
 /** sessionkit on Fastify (`sessionPlugin` → `request.session`), store from BENCH_STORE. */
 import Fastify from 'fastify';
-import type { FastifySessionData } from '../../src/adapters/fastify.js';
+import type { FastifySessionData } from 'sessionkit/fastify';
 import { act, keyValueAccess, serve, sessionOf, start } from './harness.js';
 import { createBenchManager } from './sessionkit-manager.js';
 
 start(async () => {
-  const { sessionPlugin } = await import('../../src/adapters/fastify.js');
+  const { sessionPlugin } = await import('sessionkit/fastify');
   // Typed by the program-wide FastifySessionTypes declaration (sessionkit's type tests declare one).
   const { manager, close } = await createBenchManager<FastifySessionData>();
   const app = Fastify({ logger: false });

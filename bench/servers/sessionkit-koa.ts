@@ -6,7 +6,7 @@ import { createBenchManager } from './sessionkit-manager.js';
 
 start(async () => {
   const [{ sessionMiddleware }, { manager, close }] = await Promise.all([
-    import('../../src/adapters/koa.js'),
+    import('sessionkit/koa'),
     createBenchManager(),
   ]);
   const app = new Koa();

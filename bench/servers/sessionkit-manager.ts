@@ -3,8 +3,7 @@
  * postgres, redis, tiered (Redis → PostgreSQL) or cookie (sealed cookie, no store). Parts of
  * sessionkit that are not written yet make the server report "not available" (see harness `start`).
  */
-import type { SessionDataShape, SessionManager, UntypedSessionData } from '../../src/core/types.js';
-import type { SessionStore } from '../../src/stores/types.js';
+import type { SessionDataShape, SessionManager, SessionStore, UntypedSessionData } from 'sessionkit';
 import { count, countPgStatements, countRedisCommands, env, SECRET, unavailable } from './harness.js';
 
 /** A manager and what to release when the server stops. */
@@ -43,7 +42,7 @@ function counted(inner: SessionStore): SessionStore {
 async function redisStore(): Promise<{ store: SessionStore; close: () => Promise<unknown> }> {
   const [{ Redis }, { createRedisStore }] = await Promise.all([
     import('ioredis'),
-    import('../../src/stores/redis.js'),
+    import('sessionkit/stores/redis'),
   ]);
   const client = new Redis({ host: '127.0.0.1', port: env.redisPort, lazyConnect: true });
   await client.connect();
@@ -55,7 +54,7 @@ async function postgresStore(): Promise<{ store: SessionStore; close: () => Prom
   await countPgStatements();
   const [{ default: pg }, { createPostgresStore }] = await Promise.all([
     import('pg'),
-    import('../../src/stores/postgres.js'),
+    import('sessionkit/stores/postgres'),
   ]);
   const pool = new pg.Pool(env.pg);
   const store = createPostgresStore(pool, { table: env.table });
@@ -67,12 +66,12 @@ async function postgresStore(): Promise<{ store: SessionStore; close: () => Prom
 async function openStore(): Promise<{ store: SessionStore; close: () => Promise<unknown> }> {
   switch (env.store) {
     case 'memory': {
-      const { createMemoryStore } = await import('../../src/stores/memory.js');
+      const { createMemoryStore } = await import('sessionkit/stores/memory');
       const store = createMemoryStore();
       return { store: counted(store), close: () => store.close() };
     }
     case 'sqlite': {
-      const { createSqliteStore } = await import('../../src/stores/sqlite.js');
+      const { createSqliteStore } = await import('sessionkit/stores/sqlite');
       const store = createSqliteStore(env.sqlitePath);
       return { store: counted(store), close: () => store.close() };
     }
@@ -82,7 +81,7 @@ async function openStore(): Promise<{ store: SessionStore; close: () => Promise<
       return redisStore();
     case 'tiered': {
       const [{ createTieredStore }, cache, durable] = await Promise.all([
-        import('../../src/stores/tiered.js'),
+        import('sessionkit/stores/tiered'),
         redisStore(),
         postgresStore(),
       ]);
@@ -101,13 +100,13 @@ export async function createBenchManager<Data extends SessionDataShape = Untyped
   BenchManager<Data>
 > {
   if (env.store === 'cookie') {
-    const { createCookieSessionManager } = await import('../../src/cookie-session.js');
+    const { createCookieSessionManager } = await import('sessionkit/cookie-session');
     return {
       manager: createCookieSessionManager<Data>({ ...common, secrets: [SECRET] }),
       close: async () => undefined,
     };
   }
-  const { createSessionManager } = await import('../../src/index.js');
+  const { createSessionManager } = await import('sessionkit');
   const { store, close } = await openStore();
   return { manager: createSessionManager<Data>({ ...common, store }), close };
 }

@@ -5,7 +5,7 @@ import { createBenchManager } from './sessionkit-manager.js';
 
 start(async () => {
   const [{ withSession }, { manager, close }] = await Promise.all([
-    import('../../src/adapters/node.js'),
+    import('sessionkit/node'),
     createBenchManager(),
   ]);
   const handler = withSession(manager, async (req, res, session) => {
