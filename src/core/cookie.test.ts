@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { clearCookie, readCookie, resolveCookie, serializeCookie } from './cookie.js';
 
 const config =
@@ -70,5 +71,81 @@ describe('readCookie', () => {
     assert.deepEqual(readCookie('sid=1;sid=2', 'sid'), ['1', '2']);
     assert.deepEqual(readCookie(undefined, 'sid'), []);
     assert.deepEqual(readCookie('garbage;;==;sid', 'sid'), []);
+  });
+});
+
+/**
+ * Characters the string methods a parser scans with (indexOf, includes, slice) visit while
+ * `run` executes: a measure of work that does not depend on the machine's speed.
+ */
+function scannedCharacters(run: () => void): number {
+  const proto = String.prototype;
+  const { indexOf, includes, slice } = proto;
+  let visited = 0;
+  proto.indexOf = function (this: string, search: string, from = 0) {
+    const at = indexOf.call(this, search, from);
+    visited += (at === -1 ? this.length : at + search.length) - Math.max(0, from);
+    return at;
+  };
+  proto.includes = function (this: string, search: string, from = 0) {
+    const at = indexOf.call(this, search, from);
+    visited += (at === -1 ? this.length : at + search.length) - Math.max(0, from);
+    return at !== -1;
+  };
+  proto.slice = function (this: string, start?: number, end?: number) {
+    const out = slice.call(this, start, end);
+    visited += out.length;
+    return out;
+  };
+  try {
+    run();
+  } finally {
+    Object.assign(proto, { indexOf, includes, slice });
+  }
+  return visited;
+}
+
+/** What `readCookie` must return for one header: split on ";", then on the first "=". */
+function reference(header: string, name: string): string[] {
+  const out: string[] = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1 || part.slice(0, eq).replace(/^[ \t]+|[ \t]+$/g, '') !== name) continue;
+    const value = part.slice(eq + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    out.push(value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value);
+  }
+  return out;
+}
+
+describe('readCookie cost', () => {
+  it('parses a 64 KB header of 30,000 segments, most without "=", scanning each character a bounded number of times', () => {
+    // 30,000 segments of "a" or "b=1" with the wanted cookie near the end: a parser that searches for
+    // "=" from each segment start to the end of the header visits about 30,000 × 32 KB characters.
+    const parts: string[] = [];
+    for (let i = 0; i < 30_000; i++) parts.push(i % 1000 === 999 ? 'b=1' : 'a');
+    parts.splice(29_990, 0, 'sid=last');
+    const header = parts.join(';').padEnd(64 * 1024, ' ');
+    let values: string[] = [];
+    const visited = scannedCharacters(() => {
+      values = readCookie(header, 'sid');
+    });
+    assert.deepEqual(values, ['last']);
+    assert.ok(
+      visited <= 4 * header.length,
+      `scanned ${visited} characters of a ${header.length}-character header`,
+    );
+  });
+
+  it('returns what splitting on ";" and "=" returns, for any header', () => {
+    const segment = fc.oneof(
+      fc.constantFrom('sid=v', ' sid = "q" ', 'sid', 'sid=', '=sid', 'xsid=1', 'a=b=c', '', ' '),
+      fc.string({ unit: fc.constantFrom('a', 's', 'i', 'd', '=', ' ', '\t', '"', 'x') }),
+    );
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 40 }), (segments) => {
+        const header = segments.join(';');
+        assert.deepEqual(readCookie(header, 'sid'), reference(header, 'sid'));
+      }),
+    );
   });
 });

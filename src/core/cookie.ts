@@ -130,11 +130,18 @@ function readOne(header: string, name: string, out: string[]): string[] {
   // Fast exit for the common request that carries other cookies only.
   if (!header.includes(name)) return out;
   let start = 0;
+  // The next "=" at or after `start`, searched again only once `start` has passed it: each character
+  // is scanned a bounded number of times, so parsing is linear in the header length even when many
+  // segments hold no "=" (a fresh search per segment would rescan the rest of the header each time).
+  let eq = -1;
   while (start < header.length) {
     let end = header.indexOf(';', start);
     if (end === -1) end = header.length;
-    const eq = header.indexOf('=', start);
-    if (eq !== -1 && eq < end && trimOws(header.slice(start, eq)) === name) {
+    if (eq !== header.length && eq < start) {
+      eq = header.indexOf('=', start);
+      if (eq === -1) eq = header.length;
+    }
+    if (eq < end && trimOws(header.slice(start, eq)) === name) {
       let value = trimOws(header.slice(eq + 1, end));
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
       out.push(value);
