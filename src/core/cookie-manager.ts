@@ -174,7 +174,8 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
   }
 
   const meta = (createdAt: number, lastSeenAt: number, absoluteExpiresAt: number): SessionMeta =>
-    lifetimeMeta(config, createdAt, lastSeenAt, absoluteExpiresAt);
+    // The AEAD data binds the cookie name already; the audience records it for the shared meta shape.
+    ({ ...lifetimeMeta(config, createdAt, lastSeenAt, absoluteExpiresAt), audience: config.cookie.name });
 
   function fresh(now: number, request: RequestInfo | undefined, presented: number): Session<Data> {
     const state = newState(meta(now, now, now + config.absoluteMs));

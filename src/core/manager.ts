@@ -104,6 +104,12 @@ export interface SessionManagerOptions extends LifetimeOptions {
    * `login()` reject with `ERR_SESSION_LIMIT`. @default "evict-oldest"
    */
   sessionLimitPolicy?: 'evict-oldest' | 'reject';
+  /**
+   * The app the tokens are issued for, recorded in every record and checked on load: a token issued
+   * by another app sharing the store (same Redis prefix, same table) loads as anonymous. Set it (an
+   * app id) whenever apps share a store. @default the cookie name
+   */
+  audience?: string;
 }
 
 /** A store-backed manager; `close()` closes the store. */
@@ -131,6 +137,7 @@ interface Resolved extends ResolvedLifetimes {
   maxSessionsPerUser: number;
   rejectOverLimit: boolean;
   updateAttempts: number;
+  audience: string;
 }
 
 function resolve(options: SessionManagerOptions): Resolved {
@@ -169,10 +176,19 @@ function resolve(options: SessionManagerOptions): Resolved {
     ),
     maxSessionsPerUser: wholeNumber('maxSessionsPerUser', options.maxSessionsPerUser, 0, 1, 100_000),
     rejectOverLimit: limitPolicy(options.sessionLimitPolicy),
+    audience: audienceOf(options.audience, base.cookie.name),
   };
 }
 
 const MAX_SUCCESSOR_HOPS = 4;
+
+function audienceOf(value: unknown, cookieName: string): string {
+  if (value === undefined) return cookieName;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+    throw new SessionConfigError('audience', 'must be a non-empty string of at most 256 characters');
+  }
+  return value;
+}
 
 function limitPolicy(value: unknown): boolean {
   if (value === undefined || value === 'evict-oldest') return false;
@@ -188,7 +204,10 @@ function backoff(attempt: number): Promise<void> {
 
 /** A fresh meta at `now`. */
 function freshMeta(config: Resolved, now: number, request: RequestInfo | undefined): SessionMeta {
-  const meta = lifetimeMeta(config, now, now, now + config.absoluteMs);
+  const meta: SessionMeta = {
+    ...lifetimeMeta(config, now, now, now + config.absoluteMs),
+    audience: config.audience,
+  };
   const client = clientOf(request, config.binding);
   if (client !== undefined) meta.client = client;
   return meta;
@@ -276,7 +295,8 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
         if (config.revokeOnReuse) await revokeChain(link.key);
         return null;
       }
-      const next = openSuccessor(current.token, link.sealed);
+      // A regenerated-out token has no sealed successor: it is never followed (fixation).
+      const next = link.sealed === undefined ? null : openSuccessor(current.token, link.sealed);
       if (next === null) return null;
       const nextRecord = await call('get', () => store.get(link.key));
       if (nextRecord === null) return null;

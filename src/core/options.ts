@@ -74,13 +74,19 @@ export function resolveLifetimes(options: LifetimeOptions): ResolvedLifetimes {
   };
 }
 
+/** The timestamps of a session's meta (everything but who it is for and what happened to it). */
+export type LifetimeFields = Pick<
+  SessionMeta,
+  'createdAt' | 'lastSeenAt' | 'idleExpiresAt' | 'absoluteExpiresAt' | 'expiresAt'
+>;
+
 /** The timestamps of a session last seen at `lastSeenAt`: idle expiry from it, the earlier expiry for the store. */
 export function lifetimeMeta(
   lifetimes: ResolvedLifetimes,
   createdAt: number,
   lastSeenAt: number,
   absoluteExpiresAt: number,
-): SessionMeta {
+): LifetimeFields {
   const idleExpiresAt = lastSeenAt + lifetimes.idleMs;
   return {
     createdAt,

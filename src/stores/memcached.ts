@@ -122,8 +122,10 @@ export function createMemcachedStore(
       );
     },
 
-    destroy(key) {
-      return wire.delete(keyPrefix + key);
+    async destroy(key) {
+      await wire.delete(keyPrefix + key);
+      // TODO(stores helper): gets + delete-with-cas loop returning the successor (issue 11).
+      return { successor: null };
     },
   };
 }

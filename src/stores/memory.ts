@@ -137,7 +137,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return result;
     },
     async destroy(key) {
+      // Read and delete in one synchronous step: nothing can run in between.
+      const successor = live(key)?.meta.successor?.key ?? null;
       remove(key);
+      return { successor };
     },
     async listByUser(userId) {
       const listed: SessionEntry[] = [];

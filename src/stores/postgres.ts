@@ -93,7 +93,8 @@ WHERE t.version < excluded.version`,
 WHERE key = $1 AND NOT (meta ? 'successor') AND ($7::bigint IS NULL OR version = $7::bigint)
 RETURNING version, data, meta`,
     probe: `SELECT meta ? 'successor' AS rotated FROM ${table} WHERE key = $1`,
-    destroy: `DELETE FROM ${table} WHERE key = $1`,
+    // One statement deletes the row and returns its successor link: atomic, one round trip.
+    destroy: `DELETE FROM ${table} WHERE key = $1 RETURNING meta->'successor'->>'key' AS successor`,
     list: `SELECT key, meta FROM ${table} WHERE user_id = $1`,
     destroyByUser: `DELETE FROM ${table} WHERE user_id = $1 AND key IS DISTINCT FROM $2`,
     prune: `DELETE FROM ${table} WHERE expires_at < $1`,
@@ -144,7 +145,9 @@ RETURNING version, data, meta`,
       return isObject(row) && row.rotated === false ? { status: 'conflict' } : { status: 'missing' };
     },
     async destroy(key) {
-      await query(sql.destroy, [key]);
+      const { rows } = await query(sql.destroy, [key]);
+      const row = rows[0];
+      return { successor: isObject(row) && typeof row.successor === 'string' ? row.successor : null };
     },
     async listByUser(userId) {
       const { rows } = await query(sql.list, [userId]);

@@ -209,6 +209,8 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
     async destroy(key) {
       const user = await run(DESTROY, sessionKey(key), []);
       if (typeof user === 'string') await send('SREM', userKey(user), key);
+      // TODO(stores helper): return the successor read atomically by the DESTROY script (issue 11).
+      return { successor: null };
     },
     async listByUser(userId) {
       if (!checked) await checkOnce();

@@ -102,7 +102,8 @@ export function createSqliteStore(
     update: db.prepare(
       `UPDATE ${t} SET version = ?, data = ?, meta = ?, user_id = ?, expires_at = ? WHERE key = ?`,
     ),
-    destroy: db.prepare(`DELETE FROM ${t} WHERE key = ?`),
+    // One statement reads the successor and deletes the row (SQLite 3.35+ RETURNING): atomic.
+    destroy: db.prepare(`DELETE FROM ${t} WHERE key = ? RETURNING meta`),
     list: db.prepare(`SELECT key, meta FROM ${t} WHERE user_id = ? AND expires_at >= ?`),
     destroyByUser: db.prepare(`DELETE FROM ${t} WHERE user_id = ? AND key IS NOT ? AND expires_at >= ?`),
     prune: db.prepare(`DELETE FROM ${t} WHERE expires_at < ?`),
@@ -154,7 +155,8 @@ export function createSqliteStore(
       }
     },
     async destroy(key) {
-      sql.destroy.run(key);
+      const row = sql.destroy.get(key);
+      return { successor: isObject(row) ? successorOf(row.meta) : null };
     },
     async listByUser(userId) {
       const entries: SessionEntry[] = [];
@@ -233,6 +235,14 @@ function decodeEntry(row: unknown): SessionEntry | undefined {
   if (!isObject(row) || typeof row.key !== 'string') return undefined;
   const meta = parseJson(row.meta);
   return isMeta(meta) ? { key: row.key, meta } : undefined;
+}
+
+/** The successor key in a stored meta column, if any (an undecodable meta has none). */
+function successorOf(metaText: unknown): string | null {
+  const meta = parseJson(metaText);
+  if (!isObject(meta) || !isObject(meta.successor)) return null;
+  const key = meta.successor.key;
+  return typeof key === 'string' ? key : null;
 }
 
 function parseJson(text: unknown): unknown {

@@ -14,7 +14,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { describeError, publish } from '../core/diagnostics.js';
 import { SessionConfigError } from '../errors.js';
-import type { PatchResult, SessionRecord, SessionStore } from './types.js';
+import type { DestroyResult, PatchResult, SessionRecord, SessionStore } from './types.js';
 
 /** Options of `createTieredStore`. */
 export interface TieredStoreOptions {
@@ -118,7 +118,7 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     const tombstone = {
       data: {},
       version: TOMBSTONE_VERSION,
-      meta: { ...meta, expiresAt: now + tombstoneSeconds * 1000 },
+      meta: { ...meta, expiresAt: now + tombstoneSeconds * 1000, audience: '' },
     };
     if ((await tryCache('set', () => cache.set(key, tombstone))) !== failed) return true;
     // Without a tombstone a racing backfill may still land; deleting at least drops the old version.
@@ -164,9 +164,10 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     }
   }
 
-  async function destroy(key: string): Promise<void> {
-    await durable.destroy(key);
+  async function destroy(key: string): Promise<DestroyResult> {
+    const result = await durable.destroy(key);
     await invalidate(key);
+    return result;
   }
 
   const store: SessionStore = {

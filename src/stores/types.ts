@@ -12,14 +12,22 @@
 /** Session data as stored: plain JSON values (the core validates every value at `set()`). */
 export type SessionData = Record<string, unknown>;
 
-/** A link from a rotated-out token's record to its successor (see docs/security.md, rotation). */
+/**
+ * A link from a rotated-out or regenerated-out token's record to its successor (see docs/security.md,
+ * the lifecycle invariant). Revocation follows these links so that no token of a lineage survives it.
+ */
 export interface SuccessorLink {
   /** Store key of the successor record. */
   key: string;
-  /** The successor token, sealed with a key derived from the old token (useless without it). */
-  sealed: string;
+  /**
+   * The successor token sealed under a key derived from the old token; absent for regenerate/login
+   * (a regenerated-out token can never be followed).
+   */
+  sealed?: string;
   /** Epoch ms until which the old token still resolves to the successor. */
   graceUntil: number;
+  /** true when the old token was regenerated out (login/regenerate), not rotated. */
+  regenerated?: true;
 }
 
 /** Bookkeeping the core keeps beside the data. Stores persist it as one opaque value. */
@@ -46,6 +54,8 @@ export interface SessionMeta {
   successor?: SuccessorLink;
   /** Free-form request context recorded at creation (user agent, IP prefix). */
   client?: { userAgent?: string; ipPrefix?: string };
+  /** The app the token was issued for (checked on load). */
+  audience: string;
 }
 
 /** One stored session. */
@@ -74,6 +84,14 @@ export type PatchResult =
   | { status: 'missing' }
   | { status: 'conflict' };
 
+/**
+ * What `destroy` removed: the successor key of the removed record, so the core can revoke the rest of
+ * the lineage. `null` when the record had none or did not exist.
+ */
+export interface DestroyResult {
+  successor: string | null;
+}
+
 /** A session listed from the per-user index. */
 export interface SessionEntry {
   key: string;
@@ -93,6 +111,9 @@ export interface SessionEntry {
  *   version mismatch with `ifVersion` is `conflict` (nothing changed). A stored record whose meta
  *   has a `successor` (a rotated-out token) is never patched: that is `missing` too, so a write
  *   racing a rotation is redirected by the core instead of landing on the dead record.
+ * - `destroy` removes the record and resolves to its `meta.successor.key` in ONE atomic step (a
+ *   transaction, `DELETE … RETURNING`, a script): the core follows that key to revoke the whole lineage,
+ *   so a successor written by a rotation racing the destroy can never be missed.
  * - every write carries a time to live derived from `meta.expiresAt`.
  */
 export interface SessionStore {
@@ -101,7 +122,7 @@ export interface SessionStore {
   get(key: string): Promise<SessionRecord | null>;
   set(key: string, record: SessionRecord): Promise<void>;
   patch(key: string, patch: SessionPatch): Promise<PatchResult>;
-  destroy(key: string): Promise<void>;
+  destroy(key: string): Promise<DestroyResult>;
   /** Sessions of one user (per-user index); absent where the store cannot index by user. */
   listByUser?(userId: string): Promise<SessionEntry[]>;
   /** Destroys every session of one user but `exceptKey`; resolves to how many were destroyed. */

@@ -1,5 +1,6 @@
 /**
- * Public entry `sessionkit/testing`: the store conformance suite, record helpers and a fake clock, so
+ * Public entry `sessionkit/testing`: the store conformance suite, record helpers, a fake clock and a
+ * pausable store wrapper (to interleave concurrent requests deterministically), so
  * users can test their own stores with the assertions sessionkit's stores pass.
  *
  * @module
@@ -20,7 +21,14 @@ export {
 } from './adapter-conformance.js';
 export { createFakeClock, type FakeClock } from './fake-clock.js';
 export { type InstrumentedStore, instrumentStore, type StoreOperation } from './instrumented-store.js';
-export { randomKey, randomUserId, sampleMeta, sampleRecord } from './records.js';
+export {
+  type PausableStore,
+  type PauseOptions,
+  pausableStore,
+  type StoreCall,
+  type StorePause,
+} from './pausable-store.js';
+export { randomKey, randomUserId, SAMPLE_AUDIENCE, sampleMeta, sampleRecord } from './records.js';
 export {
   describeStoreConformance,
   type StoreConformanceOptions,

@@ -17,6 +17,9 @@ export function randomUserId(label = 'user'): string {
   return `${label}:é ${randomString(9)}`;
 }
 
+/** The audience `sampleMeta` records (the default cookie name, as a manager with default options writes). */
+export const SAMPLE_AUDIENCE = '__Host-sid';
+
 /** Session meta as the core writes it for a session created now: 30 min idle, 12 h absolute. */
 export function sampleMeta(clock: Clock, overrides: Partial<SessionMeta> = {}): SessionMeta {
   const now = clock.now();
@@ -26,6 +29,7 @@ export function sampleMeta(clock: Clock, overrides: Partial<SessionMeta> = {}): 
     idleExpiresAt: now + 30 * MINUTE_MS,
     absoluteExpiresAt: now + 12 * 60 * MINUTE_MS,
     expiresAt: now + 30 * MINUTE_MS,
+    audience: SAMPLE_AUDIENCE,
     ...overrides,
   };
 }

@@ -75,6 +75,19 @@ export function describeStoreConformance(
 
 type Run = (body: Body) => (t: TestContext) => Promise<void>;
 
+/**
+ * Stores whose `destroy` does not yet return the successor atomically (issue 11).
+ * TODO(stores helper): remove once redis and memcached implement the DestroyResult contract.
+ */
+const SUCCESSOR_PENDING = new Set(['redis', 'memcached']);
+
+/** Skips a lineage test on a store listed in SUCCESSOR_PENDING; true when skipped. */
+function lineagePending(store: SessionStore, t: TestContext): boolean {
+  if (!SUCCESSOR_PENDING.has(store.kind)) return false;
+  t.skip(`the ${store.kind} store does not return the successor from destroy yet`);
+  return true;
+}
+
 /** Values chosen to break stores that build keys, paths, JSON or SQL by string concatenation. */
 function awkwardData(): SessionData {
   return {
@@ -277,9 +290,62 @@ function describeRecordRules(run: Run): void {
     );
 
     it(
-      'resolves for a key never stored',
-      run(async ({ store }) => {
-        await store.destroy(randomKey());
+      'resolves to { successor: null } for a key never stored or a record without successor',
+      run(async ({ store, clock }) => {
+        assert.deepEqual(await store.destroy(randomKey()), { successor: null });
+        const key = randomKey();
+        await store.set(key, sampleRecord(clock, { a: 1 }));
+        assert.deepEqual(await store.destroy(key), { successor: null });
+        assert.deepEqual(await store.destroy(key), { successor: null });
+      }),
+    );
+
+    it(
+      'resolves to the successor key of the record it removed (rotated and regenerated links)',
+      run(async ({ store, clock }, t) => {
+        if (lineagePending(store, t)) return;
+        const [rotated, regenerated, next] = [randomKey(), randomKey(), randomKey()];
+        const graceUntil = clock.now() + 60_000;
+        await store.set(
+          rotated,
+          sampleRecord(clock, {}, { successor: { key: next, sealed: 'c2Vh', graceUntil } }),
+        );
+        await store.set(
+          regenerated,
+          sampleRecord(clock, {}, { successor: { key: next, graceUntil, regenerated: true } }),
+        );
+        assert.deepEqual(await store.destroy(rotated), { successor: next });
+        assert.deepEqual(await store.destroy(regenerated), { successor: next });
+        assert.equal(await store.get(rotated), null);
+        assert.equal(await store.get(regenerated), null);
+        // Removed means removed: a second destroy learns nothing.
+        assert.deepEqual(await store.destroy(rotated), { successor: null });
+      }),
+    );
+
+    it(
+      'of a record and a concurrent successor-setting patch: either the patch is missing or destroy names the successor',
+      run(async ({ store, clock }, t) => {
+        if (lineagePending(store, t)) return;
+        // The lineage rule the core builds on: destroy and the patch that links a successor are atomic
+        // with respect to each other, so revocation never misses a successor.
+        for (let round = 0; round < 20; round++) {
+          const [key, next] = [randomKey(), randomKey()];
+          await store.set(key, sampleRecord(clock, { a: 1 }));
+          const link = { key: next, sealed: 'c2Vh', graceUntil: clock.now() + 60_000 };
+          const [patched, destroyed] = await Promise.all([
+            store.patch(key, {
+              set: {},
+              delete: ['a'],
+              meta: sampleMeta(clock, { successor: link }),
+              ifVersion: 1,
+            }),
+            store.destroy(key),
+          ]);
+          if (patched.status === 'ok') assert.deepEqual(destroyed, { successor: next });
+          else assert.deepEqual([patched.status, destroyed], ['missing', { successor: null }]);
+          assert.equal(await store.get(key), null);
+        }
       }),
     );
   });

@@ -50,7 +50,7 @@ describe('expired sessions in Redis (SEC-27)', { skip }, () => {
     const clock = createFakeClock();
     const redisStore = createRedisStore(client, { keyPrefix, clock, checkEvictionPolicy: false });
     // The manager deletes an expired record without making the request wait; the test waits for it.
-    const cleanups: Promise<void>[] = [];
+    const cleanups: Promise<unknown>[] = [];
     const store: SessionStore = {
       ...redisStore,
       destroy: (key) => {
