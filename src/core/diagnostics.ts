@@ -35,6 +35,7 @@ export type SessionEventType =
   | 'cache-miss'
   | 'cache-error'
   | 'store-error'
+  | 'replica-shortfall'
   | 'decode-error'
   | 'key-usage'
   | 'bruteforce'

@@ -10,6 +10,7 @@ import { sha1Hex } from '../core/crypto.js';
 import { publish } from '../core/diagnostics.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
+import { type IoRedisPipelineLike, replicaWaiter, type WaitForReplicasOptions } from './redis-replicas.js';
 import type {
   PatchResult,
   SessionData,
@@ -22,6 +23,8 @@ import type {
 /** An ioredis `Redis` or `Cluster`: the store sends every command through its generic `call`. */
 export interface IoRedisLike {
   call(command: string, ...args: string[]): Promise<unknown>;
+  /** Used only by `waitForReplicas`: the write and its `WAIT` go to one node in one pipeline. */
+  pipeline?(): IoRedisPipelineLike;
 }
 
 /** A node-redis client (v4 to v6): the store sends every command through its generic `sendCommand`. */
@@ -46,7 +49,19 @@ export interface RedisStoreOptions {
    * Redis may evict sessions (`allkeys-*`, `volatile-*`). @default true
    */
   checkEvictionPolicy?: boolean;
+  /**
+   * Durable acknowledgement: after each session write (`set`, `patch`, `destroy`, `destroyByUser`),
+   * `WAIT` until this many replicas have it, so that it survives a failover. Reads stay one command;
+   * the per-user index is not waited for. See docs/reliability.md. @default off
+   */
+  waitForReplicas?: WaitForReplicasOptions;
 }
+
+export type {
+  IoRedisPipelineLike,
+  ReplicaShortfallPolicy,
+  WaitForReplicasOptions,
+} from './redis-replicas.js';
 
 /** The Redis store: a `SessionStore` with a best-effort per-user index. */
 export interface RedisStore extends SessionStore {
@@ -158,15 +173,22 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
   const sessionKey = (key: string) => `${prefix}s:${key}`;
   const userKey = (userId: string) => `${prefix}u:${userId}`;
   const ttl = (at: number) => String(Math.max(1, Math.ceil(at - clock.now())));
-  const run = async (script: string, key: string, args: string[]): Promise<unknown> => {
+  const waitFor = options.waitForReplicas;
+  const sendAndWait = waitFor === undefined ? undefined : replicaWaiter(client, send, waitFor);
+  /** Runs a script; a session write (`write` names it) also waits for replicas when asked to. */
+  const run = async (script: string, key: string, args: string[], write?: string): Promise<unknown> => {
     if (!checked) await checkOnce();
+    const exec = (command: string, ...rest: string[]) =>
+      write === undefined || sendAndWait === undefined
+        ? send(command, ...rest)
+        : sendAndWait(write, command, rest);
     // EVALSHA saves sending the script text on every call; a server (or Cluster node) that has not
     // seen the script yet answers NOSCRIPT once, and EVAL loads it there.
     try {
-      return await send('EVALSHA', scriptSha(script), '1', key, ...args);
+      return await exec('EVALSHA', scriptSha(script), '1', key, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return send('EVAL', script, '1', key, ...args);
+      return exec('EVAL', script, '1', key, ...args);
     }
   };
   const metaArgs = (meta: SessionMeta): string[] => {
@@ -191,13 +213,18 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
     },
     async set(key, record) {
       const args = [String(record.version), ...metaArgs(record.meta), ...dataFields(record.data)];
-      const reply = await run(SET, sessionKey(key), args);
+      const reply = await run(SET, sessionKey(key), args, 'set');
       if (Array.isArray(reply) && reply[0] === 1) await reindex(key, reply[1], record.meta, true);
     },
     async patch(key, patch): Promise<PatchResult> {
       const fields = dataFields(patch.set);
       const args = [String(patch.ifVersion ?? ''), ...metaArgs(patch.meta), String(fields.length / 2)];
-      const reply = await run(PATCH, sessionKey(key), [...args, ...fields, ...patch.delete.map(dataField)]);
+      const reply = await run(
+        PATCH,
+        sessionKey(key),
+        [...args, ...fields, ...patch.delete.map(dataField)],
+        'patch',
+      );
       if (!Array.isArray(reply) || reply[0] === 0) return { status: 'missing' };
       if (reply[0] === -1) return { status: 'conflict' };
       const record = decodeJson(reply[3]);
@@ -207,7 +234,7 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
       return { status: 'ok', record };
     },
     async destroy(key) {
-      const user = await run(DESTROY, sessionKey(key), []);
+      const user = await run(DESTROY, sessionKey(key), [], 'destroy');
       if (typeof user === 'string') await send('SREM', userKey(user), key);
       // TODO(stores helper): return the successor read atomically by the DESTROY script (issue 11).
       return { successor: null };
@@ -233,7 +260,9 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
     async destroyByUser(userId, exceptKey) {
       if (!checked) await checkOnce();
       const keys = strings(await send('SMEMBERS', userKey(userId))).filter((key) => key !== exceptKey);
-      const results = await Promise.all(keys.map((key) => run(DESTROY_IF_USER, sessionKey(key), [userId])));
+      const results = await Promise.all(
+        keys.map((key) => run(DESTROY_IF_USER, sessionKey(key), [userId], 'destroyByUser')),
+      );
       const gone = keys.filter((_, i) => results[i] !== -1);
       if (gone.length > 0) await send('SREM', userKey(userId), ...gone);
       return results.filter((result) => result === 1).length;
