@@ -86,8 +86,11 @@ describe('createRedisStore waitForReplicas on a master with a replica', { skip }
   let client: Redis;
   let replicaClient: Redis;
   before(async () => {
-    master = await startRedisServer();
-    replica = await startRedisServer(['--replicaof', '127.0.0.1', String(master.port)]);
+    // Diskless both ways: no RDB file is written, and the replica syncs at once.
+    master = await startRedisServer(['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0']);
+    replica = await startRedisServer([
+      ...['--replicaof', '127.0.0.1', String(master.port), '--repl-diskless-load', 'swapdb'],
+    ]);
     client = io(master.port);
     replicaClient = io(replica.port);
     for (let i = 0; i < 100 && Number(await client.call('WAIT', '1', '100')) < 1; i++);
