@@ -15,6 +15,11 @@ void (fromPool.migrate() satisfies Promise<void>);
 // @ts-expect-error a client without query() does not fit
 createPostgresStore({ execute: async () => [] });
 
+// A client that only takes (text, values) cannot run the named prepared statements.
+const textOnly = async (text: string, values?: unknown[]) => ({ rows: [text, values], rowCount: 0 });
+// @ts-expect-error query must also accept a { name, text, values } query config
+createPostgresStore({ query: textOnly });
+
 // @ts-expect-error query must resolve to rows and rowCount
 createPostgresStore({ query: async () => 1 });
 

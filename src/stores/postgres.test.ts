@@ -10,7 +10,7 @@ import { SessionConfigError } from '../errors.js';
 import { createFakeClock } from '../testing/fake-clock.js';
 import { randomKey, randomUserId, sampleMeta, sampleRecord } from '../testing/records.js';
 import { describeStoreConformance } from '../testing/store-conformance.js';
-import { createPostgresStore, type PgLike } from './postgres.js';
+import { createPostgresStore, type PgLike, type PgPreparedQuery } from './postgres.js';
 
 const skip = await serviceSkip('PostgreSQL', services.postgres.port, services.postgres.host);
 const pool = new pg.Pool({ ...services.postgres, max: 10 });
@@ -26,16 +26,15 @@ const drop = (table: string) => pool.query(`DROP TABLE IF EXISTS ${table}`);
 const isEvent = (value: unknown): value is { type: string } =>
   typeof value === 'object' && value !== null && 'type' in value;
 
-/** The real pool, counting the statements sent through it. */
+/** The real pool, counting the statements sent through it (session queries as named prepared statements). */
 function countingPool(): PgLike & { statements: string[] } {
   const statements: string[] = [];
-  return {
-    statements,
-    query(text, values) {
-      statements.push(text.trimStart().split(/\s/)[0] ?? '');
-      return pool.query(text, values);
-    },
+  const query = (query: string | PgPreparedQuery) => {
+    const text = typeof query === 'string' ? query : query.text;
+    statements.push(text.trimStart().split(/\s/)[0] ?? '');
+    return typeof query === 'string' ? pool.query(query) : pool.query(query);
   };
+  return { statements, query };
 }
 
 describe('createPostgresStore', { skip }, () => {
@@ -148,6 +147,31 @@ describe('createPostgresStore', { skip }, () => {
         assert.deepEqual(db.statements, ['UPDATE', 'SELECT']);
       } finally {
         await drop(table);
+      }
+    });
+
+    it('runs session queries as named prepared statements, one name per table', async () => {
+      const tables = [freshTable(), freshTable()];
+      const client = new pg.Client(services.postgres);
+      await client.connect();
+      try {
+        const clock = createFakeClock();
+        for (const table of tables) {
+          const store = createPostgresStore(client, { table, clock });
+          const key = randomKey();
+          await store.set(key, sampleRecord(clock, { a: 1 }));
+          await store.get(key);
+          await store.get(key);
+        }
+        const { rows } = await client.query(
+          "SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'sessionkit\\_%' AND statement LIKE 'SELECT%'",
+        );
+        const selects = rows.filter((row) => tables.some((table) => String(row.statement).includes(table)));
+        assert.equal(selects.length, 2, 'one prepared SELECT per table on this connection');
+        assert.notEqual(selects[0]?.name, selects[1]?.name);
+      } finally {
+        await client.end();
+        for (const table of tables) await drop(table);
       }
     });
 

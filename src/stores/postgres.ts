@@ -5,6 +5,7 @@
  * @module
  */
 import { type Clock, systemClock } from '../core/clock.js';
+import { sha1Hex } from '../core/crypto.js';
 import { publish } from '../core/diagnostics.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
@@ -18,9 +19,27 @@ import type {
   SessionStore,
 } from './types.js';
 
-/** The one method the store calls: `query` of a pg `Pool` or `Client` (or anything shaped like them). */
+/** A named prepared statement, pg's query config form: prepared once per connection, then executed by name. */
+export interface PgPreparedQuery {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+/** What a query resolves to (the fields of pg's `QueryResult` the store reads). */
+export interface PgResultLike {
+  rows: unknown[];
+  rowCount: number | null;
+}
+
+/**
+ * The one method the store calls: `query` of a pg `Pool` or `Client` (or anything shaped like them),
+ * with a named prepared statement for every session query and with plain text (several statements,
+ * simple protocol) for the migration only.
+ */
 export interface PgLike {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(text: string): Promise<PgResultLike>;
+  query(prepared: PgPreparedQuery): Promise<PgResultLike>;
 }
 
 /** Options of `createPostgresStore`. */
@@ -83,21 +102,22 @@ CREATE TABLE IF NOT EXISTS ${table} (key text PRIMARY KEY, version bigint NOT NU
 CREATE INDEX IF NOT EXISTS "${base}_expires_at_idx" ON ${table} (expires_at);
 CREATE INDEX IF NOT EXISTS "${base}_user_id_idx" ON ${table} (user_id);`;
   const sql = {
-    get: `SELECT version, data, meta FROM ${table} WHERE key = $1`,
-    set: `INSERT INTO ${table} AS t (key, version, data, meta, user_id, expires_at)
+    get: prepared(`SELECT version, data, meta FROM ${table} WHERE key = $1`),
+    set: prepared(`INSERT INTO ${table} AS t (key, version, data, meta, user_id, expires_at)
 VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6) ON CONFLICT (key) DO UPDATE SET version = excluded.version,
   data = excluded.data, meta = excluded.meta, user_id = excluded.user_id, expires_at = excluded.expires_at
-WHERE t.version < excluded.version`,
-    patch: `UPDATE ${table} SET data = (data || $2::jsonb) - $3::text[], meta = $4::jsonb, user_id = $5,
+WHERE t.version < excluded.version`),
+    patch:
+      prepared(`UPDATE ${table} SET data = (data || $2::jsonb) - $3::text[], meta = $4::jsonb, user_id = $5,
   expires_at = $6, version = version + 1
 WHERE key = $1 AND NOT (meta ? 'successor') AND ($7::bigint IS NULL OR version = $7::bigint)
-RETURNING version, data, meta`,
-    probe: `SELECT meta ? 'successor' AS rotated FROM ${table} WHERE key = $1`,
+RETURNING version, data, meta`),
+    probe: prepared(`SELECT meta ? 'successor' AS rotated FROM ${table} WHERE key = $1`),
     // One statement deletes the row and returns its successor link: atomic, one round trip.
-    destroy: `DELETE FROM ${table} WHERE key = $1 RETURNING meta->'successor'->>'key' AS successor`,
-    list: `SELECT key, meta FROM ${table} WHERE user_id = $1`,
-    destroyByUser: `DELETE FROM ${table} WHERE user_id = $1 AND key IS DISTINCT FROM $2`,
-    prune: `DELETE FROM ${table} WHERE expires_at < $1`,
+    destroy: prepared(`DELETE FROM ${table} WHERE key = $1 RETURNING meta->'successor'->>'key' AS successor`),
+    list: prepared(`SELECT key, meta FROM ${table} WHERE user_id = $1`),
+    destroyByUser: prepared(`DELETE FROM ${table} WHERE user_id = $1 AND key IS DISTINCT FROM $2`),
+    prune: prepared(`DELETE FROM ${table} WHERE expires_at < $1`),
   };
 
   let ready = !createTable;
@@ -105,7 +125,7 @@ RETURNING version, data, meta`,
   const migrate = async (): Promise<void> => {
     await db.query(ddl);
   };
-  const query = async (text: string, values: unknown[]) => {
+  const query = async (statement: Statement, values: unknown[]) => {
     if (!ready) {
       // A failed migration is forgotten, so the next request retries (the database may come up later).
       migrating ??= migrate().then(
@@ -119,7 +139,7 @@ RETURNING version, data, meta`,
       );
       await migrating;
     }
-    return db.query(text, values);
+    return db.query({ name: statement.name, text: statement.text, values });
   };
 
   return {
@@ -168,6 +188,20 @@ RETURNING version, data, meta`,
       return (await query(sql.prune, [clock.now()])).rowCount ?? 0;
     },
   };
+}
+
+/** A session query as a named prepared statement. */
+interface Statement {
+  name: string;
+  text: string;
+}
+
+/**
+ * Names a statement after its text (which holds the table), so stores on different tables can share a
+ * pool's connections: pg prepares each name once per connection and then only executes it.
+ */
+function prepared(text: string): Statement {
+  return { name: `sessionkit_${sha1Hex(text).slice(0, 16)}`, text };
 }
 
 /** user_id and expires_at, the columns derived from meta, after the meta column itself. */
