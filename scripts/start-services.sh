@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Starts the services the test suites need (PostgreSQL, Redis, memcached, the Redis Cluster), each only when it
+# Starts the services the test suites need (PostgreSQL, Redis, memcached, MariaDB, the Redis Cluster), each only when it
 # is not already answering, then waits until each one answers. Safe to run any number of times.
-# Env: SERVICE_WAIT_SECONDS (default 30) bounds each wait; REDIS_PORT, MEMCACHED_PORT and REDIS_CLUSTER_PORT
-# move a service the way test/services.ts reads them.
+# Env: SERVICE_WAIT_SECONDS (default 30) bounds each wait; REDIS_PORT, MEMCACHED_PORT, MYSQL_PORT and
+# REDIS_CLUSTER_PORT move a service the way test/services.ts reads them (MYSQL_DATADIR: MariaDB's data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,9 @@ PG_PORT=5432
 REDIS_PORT="${REDIS_PORT:-6379}"
 MEMCACHED_PORT="${MEMCACHED_PORT:-11211}"
 CLUSTER_PORT="${REDIS_CLUSTER_PORT:-7100}"
+MYSQL_PORT="${MYSQL_PORT:-3306}"
+MYSQL_DATADIR="${MYSQL_DATADIR:-/var/lib/mysql}"
+MYSQL_SOCKET="/run/mysqld/mysqld$([ "$MYSQL_PORT" = 3306 ] || printf -- '-%s' "$MYSQL_PORT").sock"
 
 say() { printf '[services] %s\n' "$*"; }
 fail() {
@@ -39,6 +42,10 @@ memcached_up() {
     && head -c 7 <&3 | tr -d '\\0'" 2>/dev/null)" || return 1
   [ "$reply" = VERSION ]
 }
+
+# `ping` answers for a running server even when the login is refused; the tests log in as root without a password.
+mariadb_up() { timeout 3 mariadb-admin --protocol=socket --socket="$MYSQL_SOCKET" ping >/dev/null 2>&1; }
+mariadb_login() { timeout 3 mariadb -h 127.0.0.1 -P "$MYSQL_PORT" -u root -e 'SELECT 1' test >/dev/null 2>&1; }
 
 # Polls `check` every 0.2 s for at most WAIT_SECONDS; fails with `hint` when it never answers.
 wait_for() {
@@ -90,6 +97,34 @@ start_memcached() {
   wait_for memcached memcached_up "started with: memcached -d -u root -l 127.0.0.1 -p $MEMCACHED_PORT -m 64"
 }
 
+start_mariadb() {
+  if mariadb_login; then
+    say "MariaDB already answers on 127.0.0.1:$MYSQL_PORT"
+    return
+  fi
+  if ! mariadb_up && ! timeout 3 mariadb-admin -h 127.0.0.1 -P "$MYSQL_PORT" ping >/dev/null 2>&1; then
+    need mariadbd-safe 'apt-get install mariadb-server'
+    mkdir -p /run/mysqld /var/log/mysql
+    chown mysql:mysql /run/mysqld /var/log/mysql
+    if ! [ -d "$MYSQL_DATADIR/mysql" ]; then
+      run mariadb-install-db --user=mysql --datadir="$MYSQL_DATADIR" --skip-test-db >/dev/null
+    fi
+    say "+ mariadbd-safe --port=$MYSQL_PORT --datadir=$MYSQL_DATADIR (detached)"
+    setsid nohup mariadbd-safe --no-defaults --user=mysql --datadir="$MYSQL_DATADIR" --port="$MYSQL_PORT" \
+      --bind-address=127.0.0.1 --socket="$MYSQL_SOCKET" --pid-file="/run/mysqld/mysqld-$MYSQL_PORT.pid" \
+      --skip-name-resolve --character-set-server=utf8mb4 --log-error="/var/log/mysql/ci-$MYSQL_PORT.log" \
+      >/dev/null 2>&1 </dev/null &
+    wait_for MariaDB mariadb_up "log: /var/log/mysql/ci-$MYSQL_PORT.log"
+  fi
+  # A fresh install lets root in only through the socket: allow root from 127.0.0.1 without a password
+  # (loopback only, like every service here) and create the database the tests use.
+  run mariadb --protocol=socket --socket="$MYSQL_SOCKET" -u root -e "CREATE DATABASE IF NOT EXISTS test;
+    CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '';
+    GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
+  mariadb_login || fail "root cannot log in to MariaDB on 127.0.0.1:$MYSQL_PORT"
+  say "MariaDB is ready"
+}
+
 start_redis_cluster() {
   if cluster_up; then
     say "Redis Cluster already answers on 127.0.0.1:$CLUSTER_PORT"
@@ -107,4 +142,5 @@ start_redis_cluster() {
 start_postgres
 start_redis
 start_memcached
+start_mariadb
 start_redis_cluster

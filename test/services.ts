@@ -42,6 +42,12 @@ export const services = {
     user: process.env.PGUSER ?? 'postgres',
     database: process.env.PGDATABASE ?? 'test',
   },
+  mysql: {
+    host: process.env.MYSQL_HOST ?? '127.0.0.1',
+    port: Number(process.env.MYSQL_PORT ?? 3306),
+    user: process.env.MYSQL_USER ?? 'root',
+    database: process.env.MYSQL_DATABASE ?? 'test',
+  },
   redis: { host: '127.0.0.1', port: Number(process.env.REDIS_PORT ?? 6379) },
   memcached: { host: '127.0.0.1', port: Number(process.env.MEMCACHED_PORT ?? 11211) },
   /** First port of the three-master Redis Cluster that .ci/run (or scripts/redis-cluster.sh) starts. */

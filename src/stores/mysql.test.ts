@@ -1,0 +1,9 @@
+import mysql2 from 'mysql2/promise';
+import { describeMysqlStore } from '../../test/mysql-store-suite.js';
+import { serviceSkip, services } from '../../test/services.js';
+
+const skip = await serviceSkip('MariaDB/MySQL', services.mysql.port, services.mysql.host);
+
+describeMysqlStore('mysql2', skip, (port = services.mysql.port) =>
+  mysql2.createPool({ ...services.mysql, port, connectTimeout: 2_000 }),
+);
