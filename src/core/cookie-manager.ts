@@ -7,7 +7,7 @@ import type { SessionMeta } from '../stores/types.js';
 import { toStorable } from './codec.js';
 import { clearCookie, readCookie, readCookiesWithPrefix, serializeCookie } from './cookie.js';
 import { randomString, tokenKey } from './crypto.js';
-import { describeError, publish, type RejectReason } from './diagnostics.js';
+import { deliver, describeError, observed, publish, type RejectReason } from './diagnostics.js';
 import { createInvalidTokenMonitor, type InvalidTokenOptions } from './guards.js';
 import {
   lifetimeMeta,
@@ -261,7 +261,7 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     state.extra.slots = Math.max(slots, assembled.chunks);
     state.extra.reseal = opened.key !== keyring.current;
     state.insecureTransport = !transportAllowsCookie(config, request);
-    publish({ type: 'loaded', id: publicId(state), store: KIND });
+    if (observed('loaded')) deliver({ type: 'loaded', id: publicId(state), store: KIND });
     return createSession<Data>(state, driver);
   }
 
@@ -324,9 +324,11 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     state.extra.chunks = parts.length;
     state.extra.slots = parts.length;
     state.extra.reseal = false;
-    const id = publicId(state);
     const type = created ? 'created' : rekeyed ? 'rotated' : 'saved';
-    publish(rekeyed ? { type, id, store: KIND, reason: 'key' } : { type, id, store: KIND });
+    if (observed(type, rekeyed ? 'key' : undefined)) {
+      const id = publicId(state);
+      deliver(rekeyed ? { type, id, store: KIND, reason: 'key' } : { type, id, store: KIND });
+    }
     return out;
   }
 

@@ -61,11 +61,25 @@ export interface SessionEvent {
 const events = channel(DIAGNOSTICS_CHANNEL);
 const counters = new Map<string, number>();
 
-/** Publishes an event (only if someone subscribed) and counts it (always; counting is cheap). */
-export function publish(event: SessionEvent): void {
-  const name = event.type === 'rejected' && event.reason ? `rejected:${event.reason}` : event.type;
+/**
+ * Counts one event (always; counting is cheap) and tells whether anyone subscribed. Hot paths call
+ * this first and build the event object (and its public id, a hash) only when it is true:
+ * `if (observed('loaded')) deliver({ type: 'loaded', id: … })`.
+ */
+export function observed(type: SessionEventType, reason?: string): boolean {
+  const name = type === 'rejected' && reason ? `rejected:${reason}` : type;
   counters.set(name, (counters.get(name) ?? 0) + 1);
-  if (events.hasSubscribers) events.publish(event);
+  return events.hasSubscribers;
+}
+
+/** Sends an event already counted by `observed` to the subscribers. */
+export function deliver(event: SessionEvent): void {
+  events.publish(event);
+}
+
+/** Publishes an event (only if someone subscribed) and counts it (always). */
+export function publish(event: SessionEvent): void {
+  if (observed(event.type, event.reason)) deliver(event);
 }
 
 /** A snapshot of how many events of each type (rejections by reason) this process has seen. */
