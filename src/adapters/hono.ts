@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
-import { sessionErrorResponse, webCookieHeader, webRequestInfo } from '../core/web.js';
+import { nodePeerAddress, sessionErrorResponse, webCookieHeader, webRequestInfo } from '../core/web.js';
 import { isSessionError } from '../errors.js';
 
 /**
@@ -49,7 +49,7 @@ export function sessionMiddleware<Data extends SessionDataShape>(
     const request = c.req.raw;
     let session: Session<Data>;
     try {
-      session = await manager.load(webCookieHeader(request), webRequestInfo(request));
+      session = await manager.load(webCookieHeader(request), webRequestInfo(request, nodePeerAddress(c.env)));
     } catch (error) {
       throw respondable(error);
     }

@@ -10,10 +10,11 @@ import { randomString, tokenKey } from './crypto.js';
 import { deliver, describeError, observed, publish, type RejectReason } from './diagnostics.js';
 import { createInvalidTokenMonitor, type InvalidTokenOptions } from './guards.js';
 import {
+  heldBack,
   lifetimeMeta,
   type ResolvedLifetimes,
   resolveLifetimes,
-  transportAllowsCookie,
+  transportFix,
   wholeNumber,
 } from './options.js';
 import {
@@ -182,7 +183,7 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     state.clearCookie = presented > 0;
     state.extra.chunks = 0;
     state.extra.slots = presented;
-    state.insecureTransport = !transportAllowsCookie(config, request);
+    state.insecureTransport = transportFix(config, request);
     return createSession<Data>(state, driver);
   }
 
@@ -260,7 +261,7 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     state.extra.chunks = assembled.chunks;
     state.extra.slots = Math.max(slots, assembled.chunks);
     state.extra.reseal = opened.key !== keyring.current;
-    state.insecureTransport = !transportAllowsCookie(config, request);
+    state.insecureTransport = transportFix(config, request);
     if (observed('loaded')) deliver({ type: 'loaded', id: publicId(state), store: KIND });
     return createSession<Data>(state, driver);
   }
@@ -346,7 +347,7 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     // Unchanged and no touch due: nothing to seal; only leftover chunks of an earlier, longer value go.
     if (!due) return clears(extraCount(state, 'chunks'), extraCount(state, 'slots'));
     if (state.insecureTransport) {
-      publish({ type: 'insecure-transport', store: KIND });
+      heldBack(KIND, state.insecureTransport);
       return [];
     }
     return seal(state, now);

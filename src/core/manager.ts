@@ -33,11 +33,12 @@ import {
 } from './guards.js';
 import {
   flag,
+  heldBack,
   lifetimeMeta,
   type ResolvedLifetimes,
   resolveLifetimes,
   seconds,
-  transportAllowsCookie,
+  transportFix,
   wholeNumber,
 } from './options.js';
 import {
@@ -319,7 +320,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
   function fresh(now: number, request: RequestInfo | undefined, presented: boolean): Session<Data> {
     const state = newState(freshMeta(config, now, request));
     state.clearCookie = presented;
-    state.insecureTransport = !transportAllowsCookie(config, request);
+    state.insecureTransport = transportFix(config, request);
     return createSession<Data>(state, driver);
   }
 
@@ -386,7 +387,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     const state = newState(meta);
     adopt(state, found.token, found.key, found.record);
     state.tokenChanged = found.token !== token;
-    state.insecureTransport = !transportAllowsCookie(config, request);
+    state.insecureTransport = transportFix(config, request);
     state.rotationDue = config.rotateMs > 0 && now - (meta.rotatedAt ?? meta.createdAt) >= config.rotateMs;
     publish({ type: 'loaded', id: found.key, store: kind });
     return createSession<Data>(state, driver);
@@ -605,7 +606,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
   function cookiesFor(state: SessionState, now: number, touchedNow: boolean): string[] {
     if (state.destroyed) return state.clearCookie ? [clearCookie(cookie, cookie.name)] : [];
     if (state.insecureTransport && (state.tokenChanged || touchedNow)) {
-      publish({ type: 'insecure-transport', store: kind });
+      heldBack(kind, state.insecureTransport);
       return [];
     }
     if (!state.isNew && (state.tokenChanged || (touchedNow && cookie.maxAgeSeconds !== undefined))) {
@@ -649,7 +650,9 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     if (state.isNew && isDirty(state) && !state.destroyed) ensureToken(state);
     state.cookiesSent = true;
     if (state.isNew && state.tokenChanged && !state.destroyed) {
-      return state.insecureTransport ? [] : [sessionCookie(state, now)];
+      if (!state.insecureTransport) return [sessionCookie(state, now)];
+      heldBack(kind, state.insecureTransport);
+      return [];
     }
     return cookiesFor(state, now, false);
   }

@@ -15,6 +15,7 @@ export function requestInfo(req: IncomingMessage): RequestInfo {
     forwardedProto: Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
     userAgent: req.headers['user-agent'],
     ip: socket.remoteAddress,
+    host: req.headers.host,
   };
 }
 

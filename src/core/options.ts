@@ -6,6 +6,7 @@ import { SessionConfigError } from '../errors.js';
 import type { SessionMeta } from '../stores/types.js';
 import { type Clock, systemClock } from './clock.js';
 import { type ResolvedCookie, resolveCookie } from './cookie.js';
+import { publish } from './diagnostics.js';
 import type { LifetimeOptions, RequestInfo } from './types.js';
 
 /** Lifetime and cookie settings after validation, times in ms. */
@@ -97,19 +98,58 @@ export function lifetimeMeta(
   };
 }
 
+/** The one option that lets a held-back cookie through; `false` when nothing is held back. */
+export type TransportFix = false | 'trustProxy' | 'insecureDevCookies';
+
 /**
- * True when a Secure cookie may be issued on this request (SEC-17): HTTPS seen by the server, or
- * announced by a trusted proxy; always in insecure development mode. Without request info (direct
+ * Whether a Secure cookie may be issued on this request (SEC-17), and if not, the option that
+ * would allow it. Allowed: HTTPS seen by the server, or announced by a trusted proxy; a local
+ * request (`isLocalRequest`); always in insecure development mode. Without request info (direct
  * use of the manager) the caller vouches for the transport.
  */
-export function transportAllowsCookie(
-  lifetimes: ResolvedLifetimes,
-  request: RequestInfo | undefined,
-): boolean {
-  if (lifetimes.insecureDev || !lifetimes.cookie.secure || request === undefined) return true;
-  if (request.protocol === 'https') return true;
-  if (!lifetimes.trustProxy || request.forwardedProto === undefined) return false;
+export function transportFix(lifetimes: ResolvedLifetimes, request: RequestInfo | undefined): TransportFix {
+  if (lifetimes.insecureDev || !lifetimes.cookie.secure || request === undefined) return false;
+  if (request.protocol === 'https' || isLocalRequest(request)) return false;
+  const forwarded = request.forwardedProto;
+  if (forwarded === undefined) return 'insecureDevCookies';
+  if (!lifetimes.trustProxy) return 'trustProxy';
   // A proxy chain appends; the first value is what the client used.
-  const first = request.forwardedProto.split(',', 1)[0];
-  return first !== undefined && first.trim().toLowerCase() === 'https';
+  const first = forwarded.split(',', 1)[0];
+  return first !== undefined && first.trim().toLowerCase() === 'https' ? false : 'insecureDevCookies';
 }
+
+const LOOPBACK_IP = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+const LOOPBACK_HOST =
+  /^(?:localhost|[a-z0-9.-]+\.localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])\.?(?::\d{1,5})?$/;
+
+/**
+ * A plain-HTTP request that never left this machine: it addresses a loopback host name
+ * (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`) from a loopback peer (when the adapter knows
+ * the peer) and carries no `X-Forwarded-Proto` (a proxy in front: `trustProxy` decides). Browsers
+ * treat such an origin as secure and keep `Secure` cookies from it (SEC-17, decisions.md).
+ */
+export function isLocalRequest(request: RequestInfo): boolean {
+  if (request.forwardedProto !== undefined || request.host === undefined) return false;
+  if (request.ip !== undefined && !LOOPBACK_IP.test(request.ip)) return false;
+  return LOOPBACK_HOST.test(request.host.toLowerCase());
+}
+
+const warned = new Set<string>();
+
+/**
+ * Reports a session cookie held back for its transport: a diagnostics event every time and, the
+ * first time in the process, a warning naming the option that fixes it (never silent).
+ */
+export function heldBack(store: string, fix: TransportFix): void {
+  publish({ type: 'insecure-transport', store });
+  if (fix === false || warned.has(INSECURE_TRANSPORT)) return;
+  warned.add(INSECURE_TRANSPORT);
+  const why =
+    fix === 'trustProxy'
+      ? 'it came over plain HTTP with an X-Forwarded-Proto header; behind a TLS-terminating proxy set trustProxy: true'
+      : 'it came over plain HTTP from another machine (not HTTPS, not localhost); for plain-HTTP development set insecureDevCookies: true (never in production)';
+  process.emitWarning(`sessionkit held back a session cookie: ${why}`, { code: INSECURE_TRANSPORT });
+}
+
+/** The `process.emitWarning` code of a session cookie held back for its transport. */
+export const INSECURE_TRANSPORT = 'SESSIONKIT_INSECURE_TRANSPORT';

@@ -7,6 +7,7 @@ import { SessionStateError, SessionValueError } from '../errors.js';
 import type { SessionData, SessionMeta } from '../stores/types.js';
 import { deepFreeze, toStorable } from './codec.js';
 import { randomString, safeEqual } from './crypto.js';
+import type { TransportFix } from './options.js';
 import type { Session, SessionDataShape } from './types.js';
 
 /** Keys under this prefix hold sessionkit's own values (flash messages, the CSRF token). */
@@ -53,8 +54,8 @@ export interface SessionState {
   cookiesSent: boolean;
   /** The token is due for rotation (decided at load). */
   rotationDue: boolean;
-  /** The request's transport cannot carry a Secure cookie. */
-  insecureTransport: boolean;
+  /** The request's transport cannot carry a Secure cookie: the option that would allow it. */
+  insecureTransport: TransportFix;
   /** Manager-specific extra state (cookie-only: chunk count and key id). */
   extra: Record<string, unknown>;
 }

@@ -22,6 +22,11 @@ export interface RequestInfo {
   userAgent?: string | undefined;
   /** The client IP address (for optional binding). */
   ip?: string | undefined;
+  /**
+   * The host the client addressed (`Host` header or URL authority). A plain-HTTP request to
+   * `localhost` from a loopback `ip` may carry the Secure session cookie: browsers keep it there.
+   */
+  host?: string | undefined;
 }
 
 /** Cookie attributes. They mirror the `Set-Cookie` header. */
@@ -174,11 +179,18 @@ export interface LifetimeOptions {
   /** Injectable time source. @default the system clock */
   clock?: Clock;
   /**
-   * Allows a non-`Secure` cookie for plain-HTTP development on localhost. Never in production.
+   * Sends a non-`Secure` cookie (named `sid`) over plain HTTP, for development from another device
+   * or with a client that drops `Secure` cookies on `http://localhost` (curl, some HTTP libraries).
+   * Not needed for a browser on `http://localhost`: a plain-HTTP request to a loopback host from a
+   * loopback peer gets the normal `Secure` cookie, which browsers keep there. Never in production.
    * @default false
    */
   insecureDevCookies?: boolean;
-  /** Trust `X-Forwarded-Proto` to decide whether a request came over HTTPS. @default false */
+  /**
+   * Trust `X-Forwarded-Proto` to decide whether a request came over HTTPS (set it behind a
+   * TLS-terminating proxy). A cookie held back for its transport raises one process warning,
+   * `SESSIONKIT_INSECURE_TRANSPORT`, naming this option or `insecureDevCookies`. @default false
+   */
   trustProxy?: boolean;
   /** Cookie attributes. */
   cookie?: CookieOptions;

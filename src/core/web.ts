@@ -5,17 +5,33 @@ import type { SessionError } from '../errors.js';
 import type { RequestInfo } from './types.js';
 
 /**
- * What the manager needs to know about a Fetch API request. There is no socket: the protocol is the
- * request URL's, which the runtime builds from the connection it accepted.
+ * What the manager needs to know about a Fetch API request. There is no socket: the protocol and
+ * host are the request URL's, which the runtime builds from the connection it accepted; `ip` is the
+ * peer address when the runtime exposes it (Hono on Node.js does).
  */
-export function webRequestInfo(request: Request): RequestInfo {
+export function webRequestInfo(request: Request, ip?: string): RequestInfo {
   const headers = request.headers;
-  return {
-    // `Request.url` is serialized by the URL parser, so the scheme is always lower case.
-    protocol: request.url.startsWith('https:') ? 'https' : 'http',
+  // `Request.url` is serialized by the URL parser, so the scheme is always lower case.
+  const https = request.url.startsWith('https:');
+  const info: RequestInfo = {
+    protocol: https ? 'https' : 'http',
     forwardedProto: headers.get('x-forwarded-proto') ?? undefined,
     userAgent: headers.get('user-agent') ?? undefined,
+    // Only a plain-HTTP request needs it (a local one may carry the Secure cookie).
+    host: https ? undefined : new URL(request.url).host,
   };
+  if (ip !== undefined) info.ip = ip;
+  return info;
+}
+
+/** The peer address of a request served by `@hono/node-server` (its `env.incoming` is the `IncomingMessage`). */
+export function nodePeerAddress(env: unknown): string | undefined {
+  if (typeof env !== 'object' || env === null || !('incoming' in env)) return undefined;
+  const incoming = env.incoming;
+  if (typeof incoming !== 'object' || incoming === null || !('socket' in incoming)) return undefined;
+  const socket = incoming.socket;
+  if (typeof socket !== 'object' || socket === null || !('remoteAddress' in socket)) return undefined;
+  return typeof socket.remoteAddress === 'string' ? socket.remoteAddress : undefined;
 }
 
 /**

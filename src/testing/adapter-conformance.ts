@@ -221,9 +221,16 @@ export function describeAdapterConformance(
       spy.reset();
     });
 
-    async function get(path: string, init: { token?: string; https?: boolean } = {}): Promise<Reply> {
+    /**
+     * GETs `path` through the trusted proxy, which reports HTTPS (or plain HTTP with
+     * `https: false`); `direct: true` sends it straight from this machine to 127.0.0.1.
+     */
+    async function get(
+      path: string,
+      init: { token?: string; https?: boolean; direct?: boolean } = {},
+    ): Promise<Reply> {
       const headers: Record<string, string> = {};
-      if (init.https !== false) headers['x-forwarded-proto'] = 'https';
+      if (init.direct !== true) headers['x-forwarded-proto'] = init.https === false ? 'http' : 'https';
       if (init.token !== undefined) headers.cookie = `${ctx().manager.cookieName}=${init.token}`;
       const response = await fetch(ctx().harness.url + path, { headers, redirect: 'manual' });
       const text = await response.text();
@@ -440,6 +447,14 @@ export function describeAdapterConformance(
       assert.equal(reply.status, 200);
       assert.deepEqual(reply.setCookies, []);
       assert.equal(ctx().spy.calls.set, 0);
+    });
+
+    it('sets the Secure cookie on a plain-HTTP request from this machine to a loopback host', async () => {
+      const reply = await get('/count', { direct: true });
+      assert.equal(reply.status, 200);
+      assert.match(sessionCookies(reply)[0] ?? '', /; Secure/);
+      const token = tokenOf(reply);
+      assert.equal((await get('/read', { token, direct: true })).json().count, 1);
     });
 
     it('finishes the response only after the write has landed', async () => {

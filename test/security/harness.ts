@@ -80,7 +80,7 @@ export interface RequestOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
-  /** Announce HTTPS through `X-Forwarded-Proto` (the test managers trust the proxy). @default true */
+  /** What the proxy reports in `X-Forwarded-Proto`: HTTPS, or plain HTTP with `false` (the test managers trust it). @default true */
   https?: boolean;
 }
 
@@ -102,7 +102,8 @@ export function browser(url: string): Browser {
   return {
     async request(path, init = {}) {
       const headers: Record<string, string> = { ...init.headers };
-      if (init.https !== false) headers['x-forwarded-proto'] = 'https';
+      // Through a proxy reporting the client's scheme (a direct request to 127.0.0.1 is local).
+      headers['x-forwarded-proto'] = init.https === false ? 'http' : 'https';
       if (jar.size > 0) headers.cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
       const requestInit: RequestInit = { method: init.method ?? 'GET', headers, redirect: 'manual' };
       if (init.body !== undefined) requestInit.body = init.body;
