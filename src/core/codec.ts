@@ -66,8 +66,24 @@ function copy(key: string, value: unknown, seen: Set<object>): unknown {
 
 /** Freezes a value read from a store, in place, so handlers change data only through `set`/`update`. */
 export function deepFreeze<T>(value: T): T {
+  return freeze(value, false);
+}
+
+/**
+ * `deepFreeze` for the session's own reads: an own `__proto__` key (JSON.parse makes one from
+ * `"__proto__"`; sessionkit never writes one) is dropped first, at any depth, since a handler copying
+ * the value by assignment (`Object.assign`, a merge helper) would set its copy's prototype with it.
+ * Values already frozen (the memory store's records, written through `set`) are left as they are.
+ */
+export function freezeDecoded<T>(value: T): T {
+  return freeze(value, true);
+}
+
+function freeze<T>(value: T, dropProto: boolean): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  // `delete` removes an own property only; it never reaches the inherited `__proto__` accessor.
+  if (dropProto && Object.hasOwn(value, '__proto__')) Reflect.deleteProperty(value, '__proto__');
   Object.freeze(value);
-  for (const child of Object.values(value)) deepFreeze(child);
+  for (const child of Object.values(value)) freeze(child, dropProto);
   return value;
 }

@@ -5,7 +5,7 @@
  */
 import { SessionStateError, SessionValueError } from '../errors.js';
 import type { SessionData, SessionMeta } from '../stores/types.js';
-import { deepFreeze, toStorable } from './codec.js';
+import { freezeDecoded, toStorable } from './codec.js';
 import { randomString, safeEqual } from './crypto.js';
 import type { TransportFix } from './options.js';
 import type { Session, SessionDataShape } from './types.js';
@@ -14,6 +14,36 @@ import type { Session, SessionDataShape } from './types.js';
 export const RESERVED_PREFIX = '__sk.';
 const FLASH_PREFIX = `${RESERVED_PREFIX}flash.`;
 const CSRF_KEY = `${RESERVED_PREFIX}csrf`;
+
+/**
+ * Names a session key may not have: `__proto__` and `prototype`, and every member of `Object.prototype`
+ * (ECMA-262 §20.1.3). On a plain object such a name reads an inherited member when the key is absent
+ * (`data.constructor` is `Object`, `data.__proto__` is `Object.prototype`), so a caller that reads or
+ * merges session data through ordinary property access could reach, or write through, a prototype:
+ * `__proto__` assigns the prototype itself, `constructor` → `prototype` is the second step of the
+ * classic pollution path. A fixed list, not `key in Object.prototype`, so which keys an app may use
+ * never depends on what other code added to `Object.prototype`.
+ */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set([
+  '__proto__',
+  'prototype',
+  'constructor',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  'toString',
+  'valueOf',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+]);
+
+/** True when `key` is a data key of `data`: an own property with a safe name (decoded records may hold others). */
+function isDataKey(data: SessionData, key: string): boolean {
+  return Object.hasOwn(data, key) && !UNSAFE_KEYS.has(key);
+}
 
 /** Marks a key deleted in the pending changes. */
 export const DELETED: unique symbol = Symbol('deleted');
@@ -65,9 +95,16 @@ export function isDirty(state: SessionState): boolean {
   return state.changes.size > 0 || state.metaChanged;
 }
 
-/** `base` with the pending changes applied (a new object; values shared, they are frozen). */
+/**
+ * `base` with the pending changes applied (a new object; values shared, they are frozen). Keys a
+ * decoded record may hold but no session can (`__proto__`, `constructor`, …) are left out, at any depth.
+ */
 export function mergedData(state: SessionState): SessionData {
-  const data: SessionData = { ...state.base };
+  const data: SessionData = {};
+  for (const key of Object.keys(state.base)) {
+    // Frozen as a read would be (which drops nested own `__proto__` keys): a write never carries one on.
+    if (!UNSAFE_KEYS.has(key)) data[key] = freezeDecoded(state.base[key]);
+  }
   for (const [key, value] of state.changes) {
     if (value === DELETED) delete data[key];
     else data[key] = value;
@@ -86,13 +123,16 @@ export function pendingPatch(state: SessionState): { set: SessionData; delete: s
   return { set, delete: del };
 }
 
-/** The value of `key` as the handler sees it (pending change first). */
+/**
+ * The value of `key` as the handler sees it (pending change first), deep-frozen: own properties only,
+ * so an absent key is `undefined`, never an inherited member.
+ */
 export function readKey(state: SessionState, key: string): unknown {
   if (state.changes.has(key)) {
     const value = state.changes.get(key);
     return value === DELETED ? undefined : value;
   }
-  return state.base[key];
+  return isDataKey(state.base, key) ? freezeDecoded(state.base[key]) : undefined;
 }
 
 /** Drops the CSRF token (on regenerate/login): it belongs to the old privilege level; a new one is made on demand. */
@@ -110,13 +150,17 @@ export function stateOf(session: object): SessionState {
   return state;
 }
 
-function checkKey(key: string): void {
+/** Refuses a key `set`/`update`/`delete` (or, without the reserved-prefix rule, `flash`) cannot use. */
+function checkKey(key: string, reservable = false): void {
   if (typeof key !== 'string' || key.length === 0)
     throw new SessionValueError(String(key), 'keys are non-empty strings');
-  if (key.startsWith(RESERVED_PREFIX)) {
+  if (!reservable && key.startsWith(RESERVED_PREFIX)) {
     throw new SessionValueError(key, `keys starting with "${RESERVED_PREFIX}" are reserved for sessionkit`);
   }
   if (key.includes('\u0000')) throw new SessionValueError('?', 'keys cannot contain U+0000');
+  if (UNSAFE_KEYS.has(key)) {
+    throw new SessionValueError(key, 'the name is __proto__, prototype or a member of Object.prototype');
+  }
 }
 
 class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
@@ -165,12 +209,7 @@ class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
   }
 
   #read(key: string): unknown {
-    const state = this.#state;
-    if (state.changes.has(key)) {
-      const value = state.changes.get(key);
-      return value === DELETED ? undefined : value;
-    }
-    return Object.hasOwn(state.base, key) ? deepFreeze(state.base[key]) : undefined;
+    return readKey(this.#state, key);
   }
 
   #write(key: string, value: unknown): void {
@@ -195,7 +234,8 @@ class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
   keys(): Array<keyof Data & string> {
     const keys: string[] = [];
     for (const key of Object.keys(this.#state.base)) {
-      if (!this.#state.changes.has(key) && !key.startsWith(RESERVED_PREFIX)) keys.push(key);
+      if (!this.#state.changes.has(key) && !key.startsWith(RESERVED_PREFIX) && !UNSAFE_KEYS.has(key))
+        keys.push(key);
     }
     for (const [key, value] of this.#state.changes) {
       if (value !== DELETED && !key.startsWith(RESERVED_PREFIX)) keys.push(key);
@@ -208,7 +248,12 @@ class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
     key: K,
     fn: (current: Data[K] | undefined) => Data[K],
   ): Promise<Data[K]> {
-    checkKey(key);
+    // A promise-returning method rejects; it never throws.
+    try {
+      checkKey(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#state.destroyed)
       return Promise.reject(new SessionStateError('the session was destroyed in this request'));
     // The driver runs `fn` on the stored value, as often as compare-and-set needs.
@@ -217,6 +262,7 @@ class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
   }
 
   flash(key: string, value: unknown): void {
+    checkKey(key, true);
     this.#write(FLASH_PREFIX + key, value);
   }
 

@@ -94,7 +94,10 @@ export interface Session<Data extends SessionDataShape = UntypedSessionData> {
 
   /** The value under `key` (deep-frozen: change it with `set` or `update`). */
   get<K extends keyof Data & string>(key: K): Data[K] | undefined;
-  /** Sets `key`; throws `ERR_SESSION_VALUE` naming the key if the value cannot be stored. */
+  /**
+   * Sets `key`; throws `ERR_SESSION_VALUE` naming the key if the value cannot be stored, or if the key
+   * is `__proto__`, `prototype` or a member of `Object.prototype` (`constructor`, `toString`, …).
+   */
   set<K extends keyof Data & string>(key: K, value: Data[K]): void;
   /** Removes `key`. */
   delete(key: keyof Data & string): void;
