@@ -4,9 +4,10 @@
  * Builds dist/ and the servers first (lib/build.ts): every server runs compiled JavaScript and imports
  * sessionkit by package name, as a user does.
  *
- *   npm run bench                      full run (~15 min): every contender, 4 rounds, writes docs/benchmarks.md,
+ *   npm run bench                      full run (~11 min, growth included): every contender, 3 rounds, writes docs/benchmarks.md,
  *                                      docs/benchmarks.svg and bench/results/latest.json
  *   npm run bench -- --quick           ~1 min: 9 contenders, 1 short round, results in bench/results/quick.json
+ *   npm run bench -- --growth          growth only (~3 min): docs/benchmarks-growth.md and .svg
  *   options: --rounds N  --seconds S  --warmup S  --connections N  --only id,id  --no-micro  --docs  --no-docs
  *
  * Exits 1 when a contender that could run failed (crash, non-2xx answers, lost sessions), else 0;
@@ -16,11 +17,13 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { GrowthResult } from './growth/measure.js';
 import { aggregate } from './lib/aggregate.js';
 import { buildForBench, COMPILED_MICRO } from './lib/build.js';
 import { CONTENDERS, type Contender } from './lib/contenders.js';
 import { benchmarksMarkdown, describeMachine } from './lib/docs.js';
 import { evaluateGoals } from './lib/goals.js';
+import { runGrowth } from './lib/growth-run.js';
 import { WORKLOADS } from './lib/load.js';
 import { type ContenderRun, measureAll, type RunSettings, type Services } from './lib/measure.js';
 import { microTerminal, terminalTable } from './lib/report.js';
@@ -42,6 +45,7 @@ const { values: args } = parseArgs({
     'no-micro': { type: 'boolean', default: false },
     docs: { type: 'boolean' },
     'no-docs': { type: 'boolean', default: false },
+    growth: { type: 'boolean', default: false },
   },
 });
 
@@ -53,7 +57,7 @@ function numberArg(value: string | undefined, fallback: number): number {
 
 const quick = args.quick === true;
 const settings: RunSettings = {
-  rounds: numberArg(args.rounds, quick ? 1 : 4),
+  rounds: numberArg(args.rounds, quick ? 1 : 3),
   seconds: numberArg(args.seconds, quick ? 0.75 : 1),
   warmupSeconds: numberArg(args.warmup, quick ? 0.5 : 1.5),
   connections: numberArg(args.connections, 10),
@@ -62,7 +66,12 @@ const only = args.only?.split(',').filter(Boolean);
 const contenders: Contender[] = CONTENDERS.filter((c) =>
   only ? only.some((id) => c.id.startsWith(id)) : !quick || c.quick === true,
 );
+const growthOnly = args.growth === true;
 const writeDocs = args.docs ?? (!quick && only === undefined && !args['no-docs']);
+// The full run measures growth too (its docs page is regenerated with benchmarks.md).
+const withGrowth = growthOnly || (writeDocs && only === undefined);
+const GROWTH_BUDGET_S = quick ? 20 : 100;
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 // A hard bound on the whole run, so a hung child can never keep CI waiting.
 const budgetMs = quick ? 4 * 60_000 : 40 * 60_000;
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -120,6 +129,13 @@ async function main(): Promise<number> {
   );
   log('building dist/ and the benchmark servers (tsc)…');
   await buildForBench();
+  if (growthOnly) {
+    const growth = await runGrowth(quick, GROWTH_BUDGET_S, !quick || args.docs === true, command, log);
+    await mkdir(new URL('bench/results/', ROOT), { recursive: true });
+    await writeFile(new URL('bench/results/growth.json', ROOT), `${JSON.stringify(growth, null, 2)}\n`);
+    log(`results: bench/results/growth.json; done in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+    return 0;
+  }
   const services = await openServices(new Set(contenders.flatMap((c) => c.needs)));
   if (services.redis) {
     log(`private redis-server on 127.0.0.1:${services.redis.port}`);
@@ -139,6 +155,11 @@ async function main(): Promise<number> {
     log('cookie micro-benchmark…');
     micro = await runMicro(quick ? 0.3 : 1, quick ? 1 : 3);
   }
+  let growth: GrowthResult | undefined;
+  if (withGrowth) {
+    log('growth benchmark (latency by session size and stored sessions, bytes per session)…');
+    growth = await runGrowth(quick, GROWTH_BUDGET_S, writeDocs, command, log);
+  }
   const rows = aggregate(contenders, runs, WORKLOADS);
   const goals = evaluateGoals(rows, micro);
   for (const workload of WORKLOADS) log(`\n== ${workload} ==\n${terminalTable(rows, workload)}`);
@@ -151,7 +172,7 @@ async function main(): Promise<number> {
   const redisMethod = '`INFO commandstats` deltas on a private redis-server started for the run';
   const output = {
     date: new Date().toISOString(),
-    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    command,
     settings,
     machine,
     minutes,
@@ -165,6 +186,7 @@ async function main(): Promise<number> {
     rows,
     goals,
     micro,
+    growth,
   };
   await mkdir(new URL('bench/results/', ROOT), { recursive: true });
   const resultFile = quick || only ? 'bench/results/quick.json' : 'bench/results/latest.json';

@@ -20,6 +20,9 @@ export function compiledServer(script: string): string {
 /** The compiled cookie micro-benchmark. */
 export const COMPILED_MICRO = `${BUILD}bench/micro/cookie.js`;
 
+/** The compiled growth benchmark. */
+export const COMPILED_GROWTH = `${BUILD}bench/growth/measure.js`;
+
 function tsc(project: string): Promise<void> {
   const bin = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   return new Promise((resolve, reject) => {

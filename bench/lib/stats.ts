@@ -50,3 +50,10 @@ export function cookieHeaderFrom(setCookies: readonly string[] | undefined): str
 export function isServerCount(kind: string): boolean {
   return kind.startsWith('redis-server:');
 }
+
+/** The `p`-th percentile (nearest rank) of `values`; NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
