@@ -7,6 +7,15 @@ import { SessionValueError } from '../errors.js';
 
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/**
+ * True when `text` is storable everywhere as it is: well-formed UTF-16 (a lone surrogate becomes U+FFFD
+ * on its way to UTF-8, so two different strings would come back equal) and free of U+0000 (PostgreSQL
+ * `text`/`jsonb` refuse it).
+ */
+export function isPortableText(text: string): boolean {
+  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+}
+
 /** Deep-copies and deep-freezes `value`, or throws `SessionValueError` naming `key`. */
 export function toStorable(key: string, value: unknown): unknown {
   return copy(key, value, new Set());

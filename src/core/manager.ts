@@ -42,6 +42,7 @@ import {
   wholeNumber,
 } from './options.js';
 import {
+  checkUserId,
   createSession,
   dropCsrf,
   isDirty,
@@ -658,6 +659,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
   }
 
   async function listUserSessions(userId: string, current?: Session<Data>): Promise<UserSessionInfo[]> {
+    checkUserId(userId);
     const list = store.listByUser;
     if (list === undefined) throw new SessionStateError(`the ${kind} store has no per-user index`);
     const entries = await call('listByUser', () => list.call(store, userId));
@@ -688,6 +690,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     userId: string,
     opts?: { except?: Session<Data> | string },
   ): Promise<number> {
+    checkUserId(userId);
     const destroyAll = store.destroyByUser;
     if (destroyAll === undefined) throw new SessionStateError(`the ${kind} store has no per-user index`);
     const except = opts?.except;

@@ -5,7 +5,7 @@
  */
 import { SessionStateError, SessionValueError } from '../errors.js';
 import type { SessionData, SessionMeta } from '../stores/types.js';
-import { freezeDecoded, toStorable } from './codec.js';
+import { freezeDecoded, isPortableText, toStorable } from './codec.js';
 import { randomString, safeEqual } from './crypto.js';
 import type { TransportFix } from './options.js';
 import type { Session, SessionDataShape } from './types.js';
@@ -43,6 +43,26 @@ const UNSAFE_KEYS: ReadonlySet<string> = new Set([
 /** True when `key` is a data key of `data`: an own property with a safe name (decoded records may hold others). */
 function isDataKey(data: SessionData, key: string): boolean {
   return Object.hasOwn(data, key) && !UNSAFE_KEYS.has(key);
+}
+
+/** Longest user id `login()` takes, in UTF-16 code units. */
+export const MAX_USER_ID_LENGTH = 256;
+
+/**
+ * Throws `ERR_SESSION_VALUE` (key `"userId"`) for a user id not every store keeps exactly: empty,
+ * longer than `MAX_USER_ID_LENGTH`, with U+0000 or a lone surrogate (both would make two distinct ids
+ * share one per-user index entry, or fail the store write).
+ */
+export function checkUserId(userId: string): void {
+  if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
+    throw new SessionValueError(
+      'userId',
+      `must be a non-empty string of at most ${MAX_USER_ID_LENGTH} UTF-16 code units`,
+    );
+  }
+  if (!isPortableText(userId)) {
+    throw new SessionValueError('userId', 'must be well-formed Unicode without U+0000');
+  }
 }
 
 /** Marks a key deleted in the pending changes. */
@@ -296,10 +316,10 @@ class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
   }
 
   login(userId: string): Promise<void> {
-    if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256) {
-      return Promise.reject(
-        new SessionValueError('userId', 'must be a non-empty string of at most 256 characters'),
-      );
+    try {
+      checkUserId(userId);
+    } catch (error) {
+      return Promise.reject(error);
     }
     return this.#guard() ?? this.#driver.login(this.#state, userId);
   }

@@ -129,7 +129,12 @@ export interface Session<Data extends SessionDataShape = UntypedSessionData> {
    * token no longer works.
    */
   regenerate(): Promise<void>;
-  /** `regenerate()`, then records `userId` and the authentication time (per-user index). */
+  /**
+   * `regenerate()`, then records `userId` and the authentication time (per-user index). `userId` is
+   * 1 to 256 UTF-16 code units of well-formed Unicode without U+0000 (what every store keeps exactly,
+   * so no two ids share a per-user index entry); anything else rejects with `ERR_SESSION_VALUE` (key
+   * `"userId"`) before any store call. `listUserSessions` and `revokeUserSessions` refuse such ids too.
+   */
   login(userId: string): Promise<void>;
   /** Deletes the session in the store and clears the cookie. When it resolves the token is dead. */
   destroy(): Promise<void>;
