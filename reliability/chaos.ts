@@ -2,7 +2,8 @@
  * `npm run chaos` (`--quick` for the CI-sized run, `--only=name,…` for some scenarios): every chaos
  * scenario in reliability/lib/chaos-scenarios.ts, one after another, against private server
  * processes on spare 127.0.0.1 ports. Prints a table, saves the figures to .data/reliability/, and
- * exits 1 if any scenario broke a promise. Bounded: aborts after 15 minutes (4 with --quick).
+ * exits 1 if any scenario broke a promise. `--only failover` selects the failover scenarios
+ * (reliability/lib/failover-scenarios.ts). Bounded: aborts after 30 minutes (6 with --quick).
  */
 
 import {
@@ -15,13 +16,16 @@ import {
 } from './lib/chaos-scenarios.js';
 import { deadline } from './lib/cleanup.js';
 import { flags, saveResult, say } from './lib/cli.js';
+import { failoverScenarios } from './lib/failover-scenarios.js';
 import { markdownTable } from './lib/stats.js';
 
 const options = flags();
-deadline(options.quick ? 4 * 60_000 : 15 * 60_000, 'chaos');
+deadline(options.quick ? 6 * 60_000 : 30 * 60_000, 'chaos');
 const only = options.values.get('only')?.split(',');
-const selected = scenarios.filter((scenario) =>
-  only === undefined ? !options.quick || scenario.quick : only.includes(scenario.name),
+const selected = [...scenarios, ...failoverScenarios].filter((scenario) =>
+  only === undefined
+    ? !options.quick || scenario.quick
+    : only.includes(scenario.name) || (scenario.group !== undefined && only.includes(scenario.group)),
 );
 const timing = options.quick ? QUICK_TIMING : FULL_TIMING;
 say(
@@ -47,6 +51,10 @@ try {
       );
     }
     say(`events ${JSON.stringify(result.events)}`);
+    if (result.failovers !== undefined) {
+      say(`acknowledged writes lost ${result.acknowledgedLost}`);
+      for (const failover of result.failovers) say(`  failover: ${JSON.stringify(failover)}`);
+    }
     for (const example of result.examples.slice(0, 5)) say(`  example: ${example}`);
     say(result.passed ? 'PASS' : `FAIL: ${result.failures.join('; ')}`);
   }
@@ -64,6 +72,8 @@ say(
       'other',
       'sessions before',
       'lost',
+      'acknowledged writes lost',
+      'writes back ms (worst failover)',
       'recovery ms',
       'fault p99 ms',
       'result',
@@ -81,6 +91,8 @@ say(
         r.requests - ok - unavailable,
         r.sessionsBefore,
         r.sessionsLost,
+        r.failovers === undefined ? '-' : r.acknowledgedLost,
+        r.failovers === undefined ? '-' : Math.max(0, ...r.failovers.map((f) => f.writesBackMs)),
         r.recoveryMs ?? '-',
         r.phases.fault?.p99Ms ?? '-',
         r.passed ? 'pass' : 'FAIL',

@@ -16,10 +16,11 @@ import { createTieredStore } from '../../src/stores/tiered.js';
 import { withTimeout } from '../../src/stores/timeout.js';
 import type { SessionStore } from '../../src/stores/types.js';
 import { type LoadData, startLoadApp } from './app.js';
+import { type ReplicatedKind, type ReplicatedRedis, startReplicated } from './failover-servers.js';
 import { createHttpClient } from './http.js';
 import { EventCounter, startLoad } from './load.js';
 import { type PostgresProcess, startMemcachedProcess, startPostgres, startRedis } from './servers.js';
-import { countOther, type PhaseSummary, Tally } from './stats.js';
+import { countOther, type PhaseSummary, Tally, TIMELINE_MS } from './stats.js';
 import { Visitor } from './visitor.js';
 
 /** How long and how hard a scenario runs. */
@@ -28,31 +29,62 @@ export interface ChaosTiming {
   beforeMs: number;
   faultMs: number;
   afterMs: number;
+  /** Failovers per failover scenario, each followed by `beforeMs` of load. */
+  failovers?: number;
 }
 
 /** CI-sized runs: a few seconds per phase. */
-export const QUICK_TIMING: ChaosTiming = { visitors: 16, beforeMs: 1500, faultMs: 3000, afterMs: 3000 };
+export const QUICK_TIMING: ChaosTiming = {
+  visitors: 16,
+  beforeMs: 1500,
+  faultMs: 3000,
+  afterMs: 3000,
+  failovers: 1,
+};
 /** `npm run chaos`. */
-export const FULL_TIMING: ChaosTiming = { visitors: 64, beforeMs: 10_000, faultMs: 15_000, afterMs: 15_000 };
+export const FULL_TIMING: ChaosTiming = {
+  visitors: 64,
+  beforeMs: 10_000,
+  faultMs: 15_000,
+  afterMs: 15_000,
+  failovers: 10,
+};
 
 /** Milliseconds a store call may take in the scenarios that bound it (`withTimeout`). */
 export const STORE_TIMEOUT_MS = 1000;
 /** The slow-store scenario's timeout and delays. */
 export const SLOW = { timeoutMs: 300, underMs: 100, overMs: 3000 } as const;
 
-/** What the scenarios share: one throwaway PostgreSQL cluster. */
+/** What the scenarios share: one throwaway PostgreSQL cluster, and replicated Redis made on demand. */
 export interface ChaosContext {
   postgres: PostgresProcess;
+  /** The Redis Cluster or Sentinel group of the failover scenarios, started the first time it is asked for. */
+  replicated(kind: ReplicatedKind): Promise<ReplicatedRedis>;
   close(): Promise<void>;
 }
 
 /** Starts the throwaway PostgreSQL cluster the scenarios use. */
 export async function createChaosContext(): Promise<ChaosContext> {
   const postgres = await startPostgres();
-  return { postgres, close: () => postgres.close() };
+  const made = new Map<ReplicatedKind, Promise<ReplicatedRedis>>();
+  return {
+    postgres,
+    replicated(kind) {
+      let server = made.get(kind);
+      if (server === undefined) {
+        server = startReplicated(kind);
+        made.set(kind, server);
+      }
+      return server;
+    },
+    async close() {
+      for (const server of made.values()) await (await server.catch(() => undefined))?.close();
+      await postgres.close();
+    },
+  };
 }
 
-interface Step {
+export interface Step {
   phase: string;
   ms: number;
   action?: () => Promise<void> | void;
@@ -60,13 +92,18 @@ interface Step {
   restores?: boolean;
 }
 
-interface Rig {
+export interface Rig {
   store: SessionStore;
   steps(timing: ChaosTiming): Step[];
   /** Statuses every reply must have. */
   statuses: readonly string[];
-  /** Sessions written before the fault that may be lost: none, or all of them (persistence off). */
-  loss: 'none' | 'all';
+  /**
+   * Sessions written before the fault that may be lost: none, or all of them (persistence off); or
+   * `measured`: acknowledged writes and sessions may be lost, and the run reports how many.
+   */
+  loss: 'none' | 'all' | 'measured';
+  /** What each failover of the run took (the failover scenarios). */
+  failovers?(tally: Tally): FailoverReport[];
   /** Extra checks after the run: failures found. */
   check?(result: ScenarioResult): Promise<string[]>;
   close(): Promise<void>;
@@ -78,6 +115,8 @@ export interface ScenarioDefinition {
   title: string;
   /** Run in CI (`--quick`) too. */
   quick: boolean;
+  /** A name `--only` selects this scenario by, with others (e.g. `failover`). */
+  group?: string;
   rig(context: ChaosContext): Promise<Rig>;
 }
 
@@ -101,13 +140,28 @@ export interface ScenarioResult {
   firstSuccessMs: number | null;
   events: Record<string, number>;
   appErrors: Record<string, number>;
+  /** Writes the server acknowledged that a later read no longer showed (counter or key went back). */
+  acknowledgedLost: number;
+  failovers?: FailoverReport[];
+  /** Replies per 250 ms by when they were sent, from the start of the load: [2xx, 503, other]. */
+  timeline?: Array<[number, number, number]>;
   failures: string[];
   passed: boolean;
 }
 
+/** One failover as the load saw it, in milliseconds from the kill. */
+export interface FailoverReport {
+  promotedMs: number;
+  rejoinedMs: number;
+  /** Until the last failed request sent after the kill (and before the next one) was answered. */
+  writesBackMs: number;
+  /** Failed requests sent in that window. */
+  failed: number;
+}
+
 const quiet = { log() {} };
 
-function pool(postgres: PostgresProcess): pg.Pool {
+export function pool(postgres: PostgresProcess): pg.Pool {
   const created = new pg.Pool({ ...postgres.connection, max: 20, connectionTimeoutMillis: 2000 });
   // Idle clients report the server's death here; without a listener the process would crash.
   created.on('error', () => undefined);
@@ -127,7 +181,7 @@ function tableName(scenario: string): string {
 }
 
 /** Phases of a scenario whose fault is one action and whose end is another. */
-function faultSteps(
+export function faultSteps(
   timing: ChaosTiming,
   fault: () => Promise<void> | void,
   restore: () => Promise<void> | void,
@@ -181,7 +235,7 @@ async function redisRig(options: { persistent: boolean; freeze: boolean }): Prom
   };
 }
 
-async function postgresTable(postgres: PostgresProcess, scenario: string) {
+export async function postgresTable(postgres: PostgresProcess, scenario: string) {
   const db = pool(postgres);
   const table = tableName(scenario);
   return {
@@ -390,9 +444,11 @@ export async function runScenario(
   try {
     tally.phase = 'setup';
     await Promise.all(visitors.map((visitor) => visitor.start()));
+    const loadStartedAt = performance.now();
     const load = startLoad(visitors);
     for (const step of rig.steps(timing)) {
-      if (step.phase === 'fault') sessionsBefore = visitors.filter((visitor) => visitor.active).length;
+      if (step.phase === 'fault' && sessionsBefore === 0)
+        sessionsBefore = visitors.filter((visitor) => visitor.active).length;
       // Requests sent while a restore is under way still meet the fault: they count in its phase.
       if (!step.restores) tally.phase = step.phase;
       await step.action?.();
@@ -425,9 +481,19 @@ export async function runScenario(
       firstSuccessMs: tally.firstSuccessMs,
       events: events.toJSON(),
       appErrors: Object.fromEntries(app.errors),
+      acknowledgedLost: (tally.violations.counter ?? 0) + (tally.violations.value ?? 0),
       failures: [],
       passed: false,
     };
+    const failovers = rig.failovers?.(tally);
+    if (failovers !== undefined) {
+      result.failovers = failovers;
+      const first = Math.floor(loadStartedAt / TIMELINE_MS);
+      result.timeline = [...tally.timeline]
+        .filter(([slot]) => slot >= first)
+        .sort(([a], [b]) => a - b)
+        .map(([, counts]) => [counts.ok, counts.unavailable, counts.other]);
+    }
     result.failures = [...judge(result, rig), ...((await rig.check?.(result)) ?? [])];
     result.passed = result.failures.length === 0;
     return result;
@@ -445,14 +511,21 @@ function judge(result: ScenarioResult, rig: Rig): string[] {
   const failures: string[] = [];
   const other = countOther(result.byStatus, rig.statuses);
   if (other > 0) failures.push(`${other} replies with a status other than ${rig.statuses.join('/')}`);
-  const violations = Object.values(result.violations).reduce((sum, count) => sum + count, 0);
+  // Where loss is measured, a lost write shows as a counter or key that went back: counted, not judged.
+  const measured = rig.loss === 'measured' ? ['counter', 'value'] : [];
+  const violations = Object.entries(result.violations)
+    .filter(([kind]) => !measured.includes(kind))
+    .reduce((sum, [, count]) => sum + count, 0);
   if (violations > 0)
     failures.push(`${violations} contract violations: ${JSON.stringify(result.violations)}`);
   const expectedLoss = rig.loss === 'none' ? 0 : result.sessionsBefore;
-  if (result.sessionsLost !== expectedLoss) {
+  if (rig.loss !== 'measured' && result.sessionsLost !== expectedLoss) {
     failures.push(`${result.sessionsLost} sessions lost, expected ${expectedLoss}`);
   }
-  const settled = (result.final.ok ?? 0) + (result.final.none ?? 0);
+  const settled =
+    (result.final.ok ?? 0) +
+    (result.final.none ?? 0) +
+    (rig.loss === 'measured' ? (result.final.lost ?? 0) + (result.final.wrong ?? 0) : 0);
   if (settled !== result.visitors) failures.push(`final reads: ${JSON.stringify(result.final)}`);
   if (result.firstSuccessMs === null) failures.push('no request succeeded after the fault ended');
   if ((result.appErrors.unexpected ?? 0) > 0)

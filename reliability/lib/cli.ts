@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Parsed flags: `--quick` (or RELIABILITY_QUICK=1) and `--name=value` options. */
+/** Parsed flags: `--quick` (or RELIABILITY_QUICK=1) and `--name=value` (or `--name value`) options. */
 export interface Flags {
   quick: boolean;
   values: Map<string, string>;
@@ -19,10 +19,15 @@ export interface Flags {
 /** Reads the process's flags. */
 export function flags(argv: readonly string[] = process.argv.slice(2)): Flags {
   const values = new Map<string, string>();
-  for (const arg of argv) {
+  argv.forEach((arg, i) => {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (match?.[1] !== undefined) values.set(match[1], match[2] ?? 'true');
-  }
+    if (match?.[1] === undefined) return;
+    // `--name value` as well as `--name=value`; a bare `--name` is "true".
+    const next = argv[i + 1];
+    const separate =
+      match[2] === undefined && next !== undefined && !next.startsWith('--') ? next : undefined;
+    values.set(match[1], match[2] ?? separate ?? 'true');
+  });
   const quick = values.has('quick') || process.env.RELIABILITY_QUICK === '1';
   return {
     quick,

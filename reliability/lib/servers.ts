@@ -20,8 +20,8 @@ import { atExit } from './cleanup.js';
 
 const run = promisify(execFile);
 
-/** Resolves true when something accepts TCP connections on 127.0.0.1:port within 500 ms. */
-export function listening(port: number): Promise<boolean> {
+/** Resolves true when something accepts TCP connections on host:port within 500 ms. */
+export function listening(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (ok: boolean) => {
@@ -30,7 +30,7 @@ export function listening(port: number): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => done(true));
+    socket.connect(port, host, () => done(true));
   });
 }
 
@@ -75,19 +75,20 @@ async function waitListening(
   port: number,
   child: ChildProcess | undefined,
   log: () => string,
+  host = '127.0.0.1',
 ): Promise<void> {
   for (let waited = 0; waited < 10_000; waited += 50) {
     if (child && (child.exitCode !== null || child.signalCode !== null)) {
       throw new Error(`server on port ${port} exited: ${log().trim()}`);
     }
-    if (await listening(port)) return;
+    if (await listening(port, host)) return;
     await sleep(50);
   }
   throw new Error(`nothing listens on port ${port} after 10 s: ${log().trim()}`);
 }
 
 /** A child process that can be started again with the same arguments. */
-class Restartable {
+export class Restartable {
   #child: ChildProcess | undefined;
   #output = '';
   readonly #unregister: () => void;
@@ -96,6 +97,7 @@ class Restartable {
     readonly command: string,
     readonly args: readonly string[],
     readonly port: number,
+    readonly host = '127.0.0.1',
   ) {
     this.#unregister = atExit(() => {
       const pid = this.#child?.pid;
@@ -115,7 +117,7 @@ class Restartable {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    await waitListening(this.port, child, () => this.#output);
+    await waitListening(this.port, child, () => this.#output, this.host);
   }
 
   /** Sends `signal` to the process (SIGSTOP freezes it with its connections open; SIGCONT resumes). */
@@ -145,7 +147,7 @@ class Restartable {
 }
 
 /** A temporary directory removed at exit (or by the returned function). */
-function tempDir(prefix: string): { path: string; remove: () => void } {
+export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   const remove = () => rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   const unregister = atExit(remove);

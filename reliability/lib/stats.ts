@@ -58,6 +58,9 @@ export function round(value: number, digits = 1): number {
   return Math.round(value * factor) / factor;
 }
 
+/** Width of a timeline bucket in milliseconds. */
+export const TIMELINE_MS = 250;
+
 /** Everything a load run counts. */
 export class Tally {
   /** The phase new requests are counted in. */
@@ -66,6 +69,10 @@ export class Tally {
   readonly #all = new Phase();
   readonly #violations = new Map<string, number>();
   readonly #examples: string[] = [];
+  /** Replies per `TIMELINE_MS` bucket of the time they were sent: 2xx, 503, other. */
+  readonly timeline = new Map<number, { ok: number; unavailable: number; other: number }>();
+  /** [sent, answered] of every failed reply (bounded), to measure outages around a moment. */
+  readonly failures: Array<[number, number]> = [];
   #restoredAt: number | undefined;
   #lastFailureAfterRestore: number | undefined;
   #firstSuccessAfterRestore: number | undefined;
@@ -79,6 +86,14 @@ export class Tally {
     }
     bucket.add(reply);
     this.#all.add(reply);
+    const slot = Math.floor(reply.startedAt / TIMELINE_MS);
+    const counts = this.timeline.get(slot) ?? { ok: 0, unavailable: 0, other: 0 };
+    const ok = reply.status >= 200 && reply.status < 300;
+    if (ok) counts.ok++;
+    else if (reply.status === 503) counts.unavailable++;
+    else counts.other++;
+    this.timeline.set(slot, counts);
+    if (!ok && this.failures.length < MAX_SAMPLES) this.failures.push([reply.startedAt, reply.endedAt]);
     const restoredAt = this.#restoredAt;
     if (restoredAt !== undefined && reply.startedAt >= restoredAt) {
       if (reply.status >= 200 && reply.status < 300) {
