@@ -317,3 +317,27 @@ describeAdapterConformance('next (Route Handler)', async (manager, routes) => {
   if (!('closeAllConnections' in server)) throw new Error('expected an http.Server');
   return listenHarness(server);
 });
+
+describe('route() (sessionkit/next)', () => {
+  const manager = createSessionManager<ConformanceData>({ store: createMemoryStore() });
+  const sessions = createNextSessions(manager, fakeRequest(undefined, 'action').apis);
+  after(() => manager.close());
+
+  it('marks a response without Cache-Control no-store, also a redirect, and keeps one the handler set', async () => {
+    const read = sessions.route((_request, session) => Response.json({ count: session.get('count') ?? 0 }));
+    const plain = await read(new Request('https://shop.test/api'), {});
+    assert.deepEqual([plain.headers.get('cache-control'), plain.headers.getSetCookie()], ['no-store', []]);
+    const redirect = await sessions.route(() => Response.redirect('https://shop.test/', 303))(
+      new Request('https://shop.test/api'),
+      {},
+    );
+    assert.equal(redirect.headers.get('cache-control'), 'no-store');
+    const own = sessions.route(
+      () => new Response('ok', { headers: { 'cache-control': 'private, max-age=5' } }),
+    );
+    assert.equal(
+      (await own(new Request('https://shop.test/api'), {})).headers.get('cache-control'),
+      'private, max-age=5',
+    );
+  });
+});

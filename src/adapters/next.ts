@@ -56,6 +56,8 @@ export interface NextSessions<Data extends SessionDataShape> {
   /**
    * Wraps a Route Handler the way `sessionkit/fetch`'s `withSession` does: the session is saved
    * after the handler and its cookies (with `Cache-Control: no-store`) are added to its response.
+   * A response that sets no `Cache-Control` of its own gets `no-store` too: it was built with the
+   * session at hand, and a shared cache must not hand it to someone else.
    */
   route<Context = unknown>(
     handler: NextRouteHandler<Data, Context>,
@@ -129,8 +131,10 @@ export function createNextSessions<Data extends SessionDataShape>(
       return result;
     },
     route(handler, options) {
-      return (request, context) =>
-        withSession(manager, (req, session) => handler(req, session, context), options)(request);
+      return async (request, context) => {
+        const run = withSession(manager, (req, session) => handler(req, session, context), options);
+        return uncacheable(await run(request));
+      };
     },
   };
 }
@@ -144,6 +148,20 @@ export async function readSession<Data extends SessionDataShape>(
   request: Request,
 ): Promise<ReadonlySession<Data>> {
   return readonlySession(await manager.load(webCookieHeader(request), webRequestInfo(request)), READ_ONLY);
+}
+
+/** `response` with `Cache-Control: no-store` unless it says otherwise; a copy if its headers are immutable. */
+function uncacheable(response: Response): Response {
+  if (response.headers.has('cache-control')) return response;
+  try {
+    response.headers.set('cache-control', 'no-store');
+    return response;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    const copy = new Response(response.body, response);
+    copy.headers.set('cache-control', 'no-store');
+    return copy;
+  }
 }
 
 const CHUNK = /^\.[0-9]+$/;
