@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createFakeClock } from '../testing/fake-clock.js';
-import { randomKey, randomUserId, sampleRecord } from '../testing/records.js';
+import { randomKey, randomUserId, sampleMeta, sampleRecord } from '../testing/records.js';
 import { describeStoreConformance } from '../testing/store-conformance.js';
 import { createMemoryStore } from './memory.js';
 
@@ -27,6 +27,22 @@ describe('createMemoryStore', () => {
     await store.set(e, sampleRecord(clock, { key: e }));
     assert.equal(await store.get(c), null, 'c was the least recently used once a was patched');
     assert.equal(store.size, 3);
+  });
+
+  it('a patch copies only the values it sets: the unchanged values stay the stored ones, changed ones are private', async () => {
+    const clock = createFakeClock();
+    const store = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+    const key = randomKey();
+    await store.set(key, sampleRecord(clock, { big: { blob: 'x'.repeat(100_000) }, n: 0 }));
+    const before = await store.get(key);
+    const counter = { value: 1 };
+    const result = await store.patch(key, { set: { n: counter }, delete: [], meta: sampleMeta(clock) });
+    assert.equal(result.status, 'ok');
+    counter.value = 2;
+    const after = await store.get(key);
+    assert.equal(after?.data.big, before?.data.big, 'the unchanged value was not copied');
+    assert.deepEqual(after?.data.n, { value: 1 }, 'the set value is a private copy');
+    assert.ok(Object.isFrozen(after?.data) && Object.isFrozen(after?.data.n) && Object.isFrozen(after?.meta));
   });
 
   it('drops an evicted entry from the per-user index', async () => {

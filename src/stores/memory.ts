@@ -9,7 +9,14 @@ import { deepFreeze } from '../core/codec.js';
 import { seconds } from '../core/options.js';
 import { applyPatch, startInterval } from '../core/store-support.js';
 import { SessionConfigError } from '../errors.js';
-import type { PatchResult, SessionEntry, SessionPatch, SessionRecord, SessionStore } from './types.js';
+import type {
+  PatchResult,
+  SessionData,
+  SessionEntry,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+} from './types.js';
 
 /** Options of `createMemoryStore`. */
 export interface MemoryStoreOptions {
@@ -133,7 +140,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async patch(key: string, patch: SessionPatch): Promise<PatchResult> {
       const result = applyPatch(live(key), patch);
       // The previous record leaves the store here, so the result may share its values with the caller.
-      if (result.status === 'ok') put(key, deepFreeze(structuredClone(result.record)));
+      if (result.status === 'ok') put(key, patchedCopy(result.record, patch));
       return result;
     },
     async destroy(key) {
@@ -176,4 +183,26 @@ function warnIfProduction(): void {
       'processes); use a durable store in production',
     { code: WARNING_CODE },
   );
+}
+
+/**
+ * The private, frozen copy of a patched record, at the cost of what the patch changed: the values it
+ * set and the meta are copied; every other value is the stored record's own, already a frozen
+ * private copy, and is shared (so a small change to a large session copies nothing large).
+ */
+function patchedCopy(record: SessionRecord, patch: SessionPatch): SessionRecord {
+  const data: SessionData = { ...record.data };
+  for (const key of Object.keys(patch.set)) {
+    Object.defineProperty(data, key, {
+      value: deepFreeze(structuredClone(patch.set[key])),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return Object.freeze({
+    data: Object.freeze(data),
+    version: record.version,
+    meta: deepFreeze(structuredClone(record.meta)),
+  });
 }
