@@ -10,7 +10,11 @@ import { sha1Hex } from '../core/crypto.js';
 import { publish } from '../core/diagnostics.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
-import { type IoRedisPipelineLike, replicaWaiter, type WaitForReplicasOptions } from './redis-replicas.js';
+import {
+  type IoRedisPipelineLike,
+  replicaWaiter,
+  type WaitForReplicasOptions,
+} from './internal/redis-replicas.js';
 import type {
   PatchResult,
   SessionData,
@@ -61,7 +65,7 @@ export type {
   IoRedisPipelineLike,
   ReplicaShortfallPolicy,
   WaitForReplicasOptions,
-} from './redis-replicas.js';
+} from './internal/redis-replicas.js';
 
 /** The Redis store: a `SessionStore` with a best-effort per-user index. */
 export interface RedisStore extends SessionStore {

@@ -3,9 +3,9 @@
  * the connection (and so the node) that took the write, so that an acknowledged write is on at least
  * N replicas and survives the promotion of one of them. Internal to `sessionkit/stores/redis`.
  */
-import { publish } from '../core/diagnostics.js';
-import { SessionConfigError, SessionStoreError } from '../errors.js';
-import type { RedisLike } from './redis.js';
+import { publish } from '../../core/diagnostics.js';
+import { SessionConfigError, SessionStoreError } from '../../errors.js';
+import type { RedisLike } from '../redis.js';
 
 /** What a write does when fewer replicas than asked acknowledge it within the timeout. */
 export type ReplicaShortfallPolicy = 'fail' | 'accept';
