@@ -5,36 +5,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { IN_CI } from '../test/services.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumSkip, launchChromium } from '../test/browser.js';
 import { asCart, asMe, type DemoProcess, spawnDemo } from './test-support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 // With UPDATE_SCREENSHOT=1 the screenshot replaces the README's; otherwise it goes to test-results/ (ignored by git).
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOT = join(
   ROOT,
   process.env.UPDATE_SCREENSHOT === '1' ? 'docs/screenshot-cart.png' : 'test-results/screenshot-cart.png',
 );
-
-function chromiumSkip(): false | string {
-  if (existsSync(CHROMIUM)) return false;
-  const message = `${CHROMIUM} is missing`;
-  if (IN_CI) throw new Error(`${message} — CI=true requires it (.ci/run installs chromium)`);
-  const reason = `SKIPPED: ${message}; install Debian's chromium to run the browser tests`;
-  process.stderr.write(`\n!!! ${reason} !!!\n\n`);
-  return reason;
-}
 
 describe('the demo shop in Chromium', { skip: chromiumSkip(), timeout: 60_000 }, () => {
   let dataDir: string;
@@ -81,7 +61,7 @@ describe('the demo shop in Chromium', { skip: chromiumSkip(), timeout: 60_000 },
     // DATA_DIR is relative, so the page shows `sqlite (.data/sessions.db)` as after `npm start`.
     server = await spawnDemo({ PORT: '0', DATA_DIR: '.data' }, dataDir);
     // launch() gives the browser a fresh temporary profile (user-data-dir) and removes it on close.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 20_000 });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createServer } from 'node:http';
+import { createServer, maxHeaderSize } from 'node:http';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { withSession } from './adapters/node.js';
 import { type CookieSessionManagerOptions, createCookieSessionManager } from './cookie-session.js';
@@ -288,6 +288,74 @@ describe('createCookieSessionManager', () => {
     );
     assert.equal(setCookies, undefined);
     assert.equal(m.keyUsage()[kidOf(header)], 1, 'nothing was sealed');
+  });
+
+  describe('cookie budget (maxCookieBytes)', () => {
+    /** The Cookie header of a session holding `size` characters, or null when it is too large. */
+    async function headerFor(m: ReturnType<typeof manager>, size: number): Promise<string | null> {
+      const session = await m.load(undefined);
+      session.set('blob', 'b'.repeat(size));
+      try {
+        return jar(await m.commit(session));
+      } catch (error) {
+        assert.ok(error instanceof SessionTooLargeError, String(error));
+        return null;
+      }
+    }
+
+    /** The largest session (characters of `blob`) the manager accepts, and its Cookie header. */
+    async function largest(m: ReturnType<typeof manager>): Promise<{ size: number; header: string }> {
+      let low = 0;
+      let high = 64 * 1024;
+      while (low < high) {
+        const mid = Math.ceil((low + high) / 2);
+        if ((await headerFor(m, mid)) === null) high = mid - 1;
+        else low = mid;
+      }
+      const header = await headerFor(m, low);
+      assert.ok(header !== null);
+      return { size: low, header };
+    }
+
+    it('keeps the Cookie header of the largest accepted session within the budget, to the byte', async () => {
+      for (const [options, budget] of [
+        [{}, maxHeaderSize - 4096],
+        [{ maxCookieBytes: 5000 }, 5000],
+        [{ maxCookieBytes: 4000, maxCookies: 9 }, 4000],
+        [{ maxCookieBytes: 20_000, maxCookies: 9 }, 20_000],
+        [{ maxCookieBytes: 600, cookie: { name: 's' } }, 600],
+      ] as const) {
+        const m = manager(options);
+        const { header } = await largest(m);
+        assert.ok(header.length <= budget, `${header.length} > ${budget} with ${JSON.stringify(options)}`);
+        // The budget binds, not something looser: a 4 (base64) characters longer value would not fit.
+        assert.ok(
+          header.length > budget - 80,
+          `${header.length} ≪ ${budget} with ${JSON.stringify(options)}`,
+        );
+      }
+    });
+
+    it('refuses a session over the budget with ERR_SESSION_TOO_LARGE (413), no Set-Cookie, the old cookies intact', async () => {
+      const m = manager();
+      const { size, header: before } = await largest(m);
+      const session = await m.load(before);
+      session.set('blob', 'c'.repeat(size + 100));
+      await assert.rejects(m.commit(session), { code: 'ERR_SESSION_TOO_LARGE', status: 413 });
+      assert.equal((await m.load(before)).get('blob'), 'b'.repeat(size), 'the previous cookies still open');
+      const streamed = await m.load(before);
+      streamed.set('blob', 'c'.repeat(size + 100));
+      assert.deepEqual(m.cookiesNow(streamed), []);
+      await assert.rejects(m.commit(streamed), { code: 'ERR_SESSION_TOO_LARGE' });
+    });
+
+    it('rejects a budget that cannot hold a session, naming the option', () => {
+      assert.throws(() => manager({ maxCookieBytes: 100 }), {
+        code: 'ERR_SESSION_CONFIG',
+        option: 'maxCookieBytes',
+      });
+      assert.throws(() => manager({ maxCookieBytes: 1.5 * 4096 + 0.5 }), { option: 'maxCookieBytes' });
+    });
   });
 
   it('clears leftover chunk cookies when the session shrinks', async () => {
@@ -583,9 +651,9 @@ describe('createCookieSessionManager with sessionkit/node', () => {
     assert.equal((await get('/count', jar(streamed.cookies))).body, '1');
   });
 
-  it('answers 500 without any Set-Cookie when the session outgrows maxCookies', async () => {
+  it('answers 413 without any Set-Cookie when the session outgrows its cookie budget', async () => {
     const big = await get('/big');
-    assert.equal(big.status, 500);
+    assert.equal(big.status, 413);
     assert.deepEqual(big.cookies, []);
   });
 });

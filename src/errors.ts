@@ -67,7 +67,7 @@ export class SessionTooLargeError extends SessionError {
     super(
       'ERR_SESSION_TOO_LARGE',
       `sessionkit: the sealed session needs ${size} bytes but the cookies allow ${limit}`,
-      500,
+      413,
     );
     this.size = size;
     this.limit = limit;

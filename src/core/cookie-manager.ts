@@ -2,6 +2,7 @@
  * The cookie-only session manager: the whole session sealed into the cookie (SECURITY.md §E), the
  * same `SessionManager` interface as the store-backed one, no store.
  */
+import { maxHeaderSize } from 'node:http';
 import { SessionConfigError, SessionStateError, SessionStoreError, SessionTooLargeError } from '../errors.js';
 import type { SessionMeta } from '../stores/types.js';
 import { toStorable } from './codec.js';
@@ -25,6 +26,7 @@ import {
   createKeyring,
   decodeSession,
   encodeSession,
+  headerCapacity,
   type Keyring,
   MAX_CHUNKS,
   openValue,
@@ -64,11 +66,21 @@ export interface CookieSessionManagerOptions extends LifetimeOptions {
   secrets: ReadonlyArray<string | Uint8Array>;
   /**
    * Cookies one session may span (`<name>`, `<name>.1`, …, each at most 4096 bytes of name and
-   * value); a bigger session makes `commit` reject with `ERR_SESSION_TOO_LARGE`. Servers limit the
-   * request header size (Node.js: 16 KiB in all), so keep sessions well below 4 full cookies.
+   * value); a bigger session makes `commit` reject with `ERR_SESSION_TOO_LARGE`. `maxCookieBytes`
+   * usually binds first.
    * @default 4
    */
   maxCookies?: number;
+  /**
+   * Bytes the session cookies may add to a request's `Cookie` header, all chunks together. The
+   * server refuses a request whose headers exceed its limit (Node.js: `http.maxHeaderSize`, 16 KiB,
+   * answered 431 before any app code runs), so a bigger session would lock the browser out; it makes
+   * `commit` reject with `ERR_SESSION_TOO_LARGE` (413) instead, and no cookie changes. The default
+   * leaves 4 KiB for the rest of a browser's request (request line, Referer, other headers and
+   * cookies). Raise it only together with the server's header limit.
+   * @default http.maxHeaderSize - 4096 (12288 with Node's default limit)
+   */
+  maxCookieBytes?: number;
   /**
    * Revocation hook (SEC-33), consulted on every request that carries a logged-in session: a session
    * of `userId` authenticated before the returned epoch ms is rejected as `revoked`. Without it, a
@@ -96,6 +108,7 @@ export interface CookieSessionManager<Data extends SessionDataShape = UntypedSes
 interface Resolved extends ResolvedLifetimes {
   keyring: Keyring;
   maxCookies: number;
+  maxCookieBytes: number;
   capacity: number;
   notBefore: ((userId: string) => number | undefined | Promise<number | undefined>) | undefined;
   usageThreshold: number;
@@ -106,11 +119,22 @@ const PURPOSE = 'session';
 /** Future-dated timestamps tolerated in a sealed session (clock skew between servers; Fernet, iron: 60 s). */
 const FUTURE_SKEW_MS = 60_000;
 const SID_BYTES = 16;
+/** Room left under the server's header limit for the rest of a browser's request. */
+const REQUEST_RESERVE_BYTES = 4096;
+/** The default cookie budget: the server's header limit minus the rest of a request (half of a small limit). */
+const DEFAULT_COOKIE_BYTES = Math.max(maxHeaderSize - REQUEST_RESERVE_BYTES, Math.floor(maxHeaderSize / 2));
 
 function resolve(options: CookieSessionManagerOptions): Resolved {
   const base = resolveLifetimes(options);
   const keyring = createKeyring(options.secrets, { cookieName: base.cookie.name, purpose: PURPOSE });
   const maxCookies = wholeNumber('maxCookies', options.maxCookies, 4, 1, MAX_CHUNKS);
+  const maxCookieBytes = wholeNumber(
+    'maxCookieBytes',
+    options.maxCookieBytes,
+    DEFAULT_COOKIE_BYTES,
+    512,
+    1 << 20,
+  );
   const notBefore = options.notBefore;
   if (notBefore !== undefined && typeof notBefore !== 'function') {
     throw new SessionConfigError('notBefore', 'must be a function (userId) => epoch ms | undefined');
@@ -119,7 +143,11 @@ function resolve(options: CookieSessionManagerOptions): Resolved {
     ...base,
     keyring,
     maxCookies,
-    capacity: chunkCapacity(base.cookie.name, maxCookies),
+    maxCookieBytes,
+    capacity: Math.min(
+      chunkCapacity(base.cookie.name, maxCookies),
+      headerCapacity(base.cookie.name, maxCookies, maxCookieBytes),
+    ),
     notBefore,
     usageThreshold: wholeNumber(
       'keyUsageWarningThreshold',

@@ -256,6 +256,22 @@ export function chunkCapacity(name: string, maxCookies: number): number {
 }
 
 /**
+ * The longest sealed value whose cookies add at most `budget` bytes to a request's `Cookie` header
+ * (`<name>=<value>` per cookie, `; ` between them, the `<count>.` prefix of a chunked first value).
+ */
+export function headerCapacity(name: string, maxCookies: number, budget: number): number {
+  let best = 0;
+  let overhead = -2;
+  for (let count = 1; count <= maxCookies; count++) {
+    overhead += chunkName(name, count - 1).length + 1 + 2 + (count === 2 ? 2 : 0);
+    const shortest = count === 1 ? 1 : chunkCapacity(name, count - 1) + 1;
+    if (shortest + overhead > budget) break;
+    best = Math.min(chunkCapacity(name, count), budget - overhead);
+  }
+  return best;
+}
+
+/**
  * Splits a sealed value into `[cookie name, cookie value]` pairs, filling each cookie up to the
  * limit; `null` when it needs more than `maxCookies`.
  */

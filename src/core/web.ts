@@ -45,7 +45,13 @@ export function webCookieHeader(request: Request): string | undefined {
 
 /** The default response for a session error: its status, a generic body, nothing cacheable. */
 export function sessionErrorResponse(error: SessionError): Response {
-  return new Response(error.status === 503 ? 'Service Unavailable' : 'Internal Server Error', {
+  const text =
+    error.status === 503
+      ? 'Service Unavailable'
+      : error.status === 413
+        ? 'Content Too Large'
+        : 'Internal Server Error';
+  return new Response(text, {
     status: error.status,
     headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
   });

@@ -3,8 +3,10 @@
  * what a manager created without options does. It also checks that the SEC table of that document
  * names tests that exist.
  */
+
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { maxHeaderSize } from 'node:http';
 import { describe, it } from 'node:test';
 import { createCookieSessionManager } from '../../src/cookie-session.js';
 import { randomString } from '../../src/core/crypto.js';
@@ -218,16 +220,34 @@ describe('docs/security.md defaults (SEC-28)', () => {
     cookieManager(Array.from({ length: maxKeys }, () => secret(minBytes)));
 
     const maxCookies = Number(/^(\d+)$/.exec(documented('maxCookies'))?.[1]);
-    const sealed = cookieManager([secret(minBytes)]);
-    // About 3,060 bytes of session fit in each 4,096-byte cookie.
-    const fits = await sealed.load(undefined);
+    // maxCookies binds when the header budget does not: about 3,060 bytes of session per cookie.
+    const spread = createCookieSessionManager({ secrets: [secret(minBytes)], maxCookieBytes: 1 << 16 });
+    const fits = await spread.load(undefined);
     fits.set('blob', 'x'.repeat(Math.floor((maxCookies - 0.5) * 3060)));
-    const names = (await sealed.commit(fits)).map((c) => c.slice(0, c.indexOf('=')));
+    const names = (await spread.commit(fits)).map((c) => c.slice(0, c.indexOf('=')));
     assert.equal(names.length, maxCookies, `the session spans ${names.length} cookies`);
     assert.equal(names[0], SESSION_COOKIE);
-    const overflows = await sealed.load(undefined);
+    const overflows = await spread.load(undefined);
     overflows.set('blob', 'x'.repeat(Math.ceil((maxCookies + 0.5) * 3060)));
-    await assert.rejects(sealed.commit(overflows), { code: 'ERR_SESSION_TOO_LARGE' });
+    await assert.rejects(spread.commit(overflows), { code: 'ERR_SESSION_TOO_LARGE' });
+
+    const budget = Number(/^(\d+) \(http\.maxHeaderSize − 4096\)$/.exec(documented('maxCookieBytes'))?.[1]);
+    assert.equal(
+      budget,
+      maxHeaderSize - 4096,
+      'the documented budget is the default header limit minus 4 KiB',
+    );
+    const sealed = cookieManager([secret(minBytes)]);
+    const near = await sealed.load(undefined);
+    near.set('blob', 'x'.repeat(Math.floor(((budget - 300) * 3) / 4)));
+    const header = (await sealed.commit(near)).map((c) => c.split(';', 1)[0]).join('; ');
+    assert.ok(
+      header.length <= budget && header.length > budget - 400,
+      `a ${header.length}-byte Cookie header`,
+    );
+    const over = await sealed.load(undefined);
+    over.set('blob', 'x'.repeat(Math.ceil((budget * 3) / 4)));
+    await assert.rejects(sealed.commit(over), { code: 'ERR_SESSION_TOO_LARGE', status: 413 });
 
     const maxEntries = Number(documented('maxEntries'));
     const clock = createFakeClock();
@@ -245,6 +265,7 @@ describe('docs/security.md defaults table', () => {
       '`cookie`',
       '`idleTimeoutSeconds`',
       '`invalidTokens`',
+      '`maxCookieBytes`',
       '`maxCookies`',
       '`maxEntries`',
       '`onStoreError`',
