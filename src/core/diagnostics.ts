@@ -14,6 +14,8 @@ export type RejectReason =
   | 'unknown-key' // sealed with a key that is not in the keyring
   | 'oversized'
   | 'reused' // a rotated-out token presented after its grace window
+  | 'regenerated' // a token replaced by login()/regenerate() (never followed: fixation)
+  | 'audience' // a token issued by another app sharing the store
   | 'revoked' // cookie-only session older than the user's not-before time
   | 'binding'; // user agent / IP binding mismatch
 

@@ -9,7 +9,14 @@ import {
   SessionStateError,
   SessionStoreError,
 } from '../errors.js';
-import type { SessionMeta, SessionRecord, SessionStore } from '../stores/types.js';
+import type {
+  PatchResult,
+  SessionEntry,
+  SessionMeta,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+} from '../stores/types.js';
 import { toStorable } from './codec.js';
 import { clearCookie, readCookie, serializeCookie } from './cookie.js';
 import {
@@ -183,6 +190,10 @@ function resolve(options: SessionManagerOptions): Resolved {
 }
 
 const MAX_SUCCESSOR_HOPS = 4;
+/** Most records one revocation destroys along a lineage's successor links before it gives up (and says so). */
+const MAX_REVOKE_HOPS = 8;
+/** Attempts of a regenerate/login whose compare-and-set on the old record keeps losing to parallel writes. */
+const MAX_REGENERATE_ATTEMPTS = 16;
 
 function audienceOf(value: unknown, cookieName: string): string {
   if (value === undefined) return cookieName;
@@ -292,13 +303,14 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       const link = current.record.meta.successor;
       if (link === undefined)
         return { token: current.token, key: tokenKey(current.token), record: current.record };
+      // A regenerated-out token is never followed (fixation): its link has no sealed successor.
+      if (link.regenerated === true || link.sealed === undefined) return null;
       if (now > link.graceUntil) {
         publish({ type: 'reuse-detected', id: link.key, store: kind });
-        if (config.revokeOnReuse) await revokeChain(link.key);
+        if (config.revokeOnReuse) await revokeChain(link.key, 'reuse');
         return null;
       }
-      // A regenerated-out token has no sealed successor: it is never followed (fixation).
-      const next = link.sealed === undefined ? null : openSuccessor(current.token, link.sealed);
+      const next = openSuccessor(current.token, link.sealed);
       if (next === null) return null;
       const nextRecord = await call('get', () => store.get(link.key));
       if (nextRecord === null) return null;
@@ -307,15 +319,37 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     return null;
   }
 
-  async function revokeChain(key: string): Promise<void> {
-    let next: string | undefined = key;
-    for (let hop = 0; next !== undefined && hop < MAX_SUCCESSOR_HOPS; hop++) {
+  /**
+   * Revokes a lineage from `key` on: each destroy atomically removes a record and names its successor,
+   * which is destroyed next (one round trip when there is none). A successor written by a rotation or
+   * regenerate racing this call is either never linked (its step finds the record missing and creates
+   * nothing) or linked before the destroy, and then reached here.
+   */
+  async function revokeChain(key: string, reason?: string, spare?: string): Promise<void> {
+    let next: string | null = key;
+    for (let hop = 0; next !== null; hop++) {
+      if (hop === MAX_REVOKE_HOPS) {
+        publish({ type: 'store-error', store: kind, reason: 'revoke-hops', detail: { hops: hop } });
+        return;
+      }
       const at: string = next;
-      const record = await call('get', () => store.get(at));
-      await call('destroy', () => store.destroy(at));
-      publish({ type: 'destroyed', id: at, store: kind, reason: 'reuse' });
-      next = record?.meta.successor?.key;
+      const { successor } = await call('destroy', () => store.destroy(at));
+      publish(
+        reason === undefined
+          ? { type: 'destroyed', id: at, store: kind }
+          : { type: 'destroyed', id: at, store: kind, reason },
+      );
+      next = successor === spare ? null : successor;
     }
+  }
+
+  /** Why a record read at load is refused before any successor is followed (no store call). */
+  function refusal(record: SessionRecord | null): RejectReason | undefined {
+    if (record === null) return 'unknown';
+    // Another app sharing the store issued this token (race 6): never its session here.
+    if (record.meta.audience !== config.audience) return 'audience';
+    if (record.meta.successor?.regenerated === true) return 'regenerated';
+    return undefined;
   }
 
   function fresh(now: number, request: RequestInfo | undefined, presented: boolean): Session<Data> {
@@ -340,15 +374,16 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     if (token === undefined || !isWellFormedToken(token)) {
       reject('malformed');
       invalidTokens.record(request?.ip);
-      return fresh(now, request, true);
+      return fresh(now, request, false);
     }
     const key = tokenKey(token);
     let found: { token: string; key: string; record: SessionRecord } | null;
+    let reason: RejectReason | undefined;
     try {
       const record = await call('get', () => store.get(key));
-      found = record === null ? null : await follow(token, record, now);
-      if (record === null) reject('unknown');
-      else if (found === null) reject(record.meta.successor ? 'reused' : 'unknown');
+      reason = refusal(record);
+      found = record === null || reason !== undefined ? null : await follow(token, record, now);
+      if (found === null) reason ??= record?.meta.successor ? 'reused' : 'unknown';
     } catch (error) {
       if (!config.anonymousOnError) throw error;
       // Degraded: a fresh session that never clears (nor, at commit, replaces) the user's cookie.
@@ -356,9 +391,13 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       degraded.add(stateOf(session));
       return session;
     }
+    // A refused cookie is never cleared (only duplicates are, SEC-15): by the time this response arrives
+    // the browser may hold a newer cookie, set by a login, rotation or new session answered in parallel,
+    // and clearing by name would delete that one (race 5). The next session cookie replaces it.
     if (found === null) {
-      invalidTokens.record(request?.ip);
-      return fresh(now, request, true);
+      reject(reason ?? 'unknown');
+      if (reason === 'unknown' || reason === 'reused') invalidTokens.record(request?.ip);
+      return fresh(now, request, false);
     }
     const { meta } = found.record;
     const expired =
@@ -369,7 +408,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       const deadKey = found.key;
       // Cleanup only: the core already refuses the record; a failure here changes nothing.
       store.destroy(deadKey).catch(() => undefined);
-      return fresh(now, request, true);
+      return fresh(now, request, false);
     }
     if (bindingMismatch(config.binding, meta, request)) {
       publish({
@@ -379,9 +418,8 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
         detail: { destroy: config.binding.destroy },
       });
       if (config.binding.destroy) {
-        const boundKey = found.key;
-        await call('destroy', () => store.destroy(boundKey));
-        reject('binding', boundKey);
+        await revokeChain(found.key, 'binding');
+        reject('binding', found.key);
         return fresh(now, request, true);
       }
     }
@@ -402,9 +440,12 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     const record = await call('get', () => store.get(key));
     const found = record?.meta.successor ? await follow(token, record, now) : null;
     if (found === null) {
+      // Revoked, or replaced by a login/regenerate elsewhere: this request's changes are not applied and
+      // it sends no Set-Cookie (the browser may hold the new token already, race 5).
       publish({ type: 'write-to-missing', id: key, store: kind });
       state.destroyed = true;
-      state.clearCookie = true;
+      state.clearCookie = false;
+      state.changes.clear();
       return false;
     }
     const changes = new Map(state.changes);
@@ -465,38 +506,81 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     await write(state, now);
   }
 
-  async function regenerate(state: SessionState): Promise<void> {
-    const now = clock.now();
-    const oldKey = state.key;
+  /**
+   * Moves the session to a new token (regenerate, login): (a) write the new record, (b) one compare-and-
+   * set on the old record turning it into a dead alias that links the new key (never followable), so a
+   * revocation of the old token reaches the new one. If (b) finds the old record gone, the lineage was
+   * revoked meanwhile: the new record is removed again and nothing survives (SEC-20, race 1). `meta` is
+   * the meta of the new record; `state.meta` stays the stored one until the move succeeded.
+   */
+  async function regenerate(state: SessionState, meta?: SessionMeta): Promise<void> {
     dropCsrf(state);
-    if (state.isNew || oldKey === undefined) {
+    if (state.isNew || state.key === undefined) {
+      if (meta !== undefined) state.meta = meta;
       state.key = undefined;
       ensureToken(state);
       state.metaChanged = true;
       publish({ type: 'regenerated', store: kind });
       return;
     }
-    const token = randomToken();
-    const key = tokenKey(token);
-    const data = mergedData(state);
-    const record: SessionRecord = {
-      data,
-      version: state.version + 1,
-      meta: touched(config, state.meta, now),
-    };
-    await call('set', () => store.set(key, record));
-    try {
-      await call('destroy', () => store.destroy(oldKey));
-    } catch (error) {
-      // SEC-50: never leave two live tokens behind a reported failure; the old one stays valid.
-      await store.destroy(key).catch(() => undefined);
-      throw error;
+    for (let attempt = 1; attempt <= MAX_REGENERATE_ATTEMPTS; attempt++) {
+      const now = clock.now();
+      const oldKey = state.key;
+      const token = randomToken();
+      const key = tokenKey(token);
+      const record: SessionRecord = {
+        data: mergedData(state),
+        version: state.version + 1,
+        meta: touched(config, meta ?? state.meta, now),
+      };
+      await call('set', () => store.set(key, record));
+      let result: PatchResult;
+      try {
+        result = await call('patch', () => store.patch(oldKey, retired(state, key, now)));
+      } catch (error) {
+        // SEC-50: never leave two live tokens behind a reported failure; the old one stays valid.
+        await store.destroy(key).catch(() => undefined);
+        throw error;
+      }
+      if (result.status === 'ok') {
+        state.token = token;
+        state.key = key;
+        applyWritten(state, record);
+        state.tokenChanged = true;
+        publish({ type: 'regenerated', id: key, store: kind });
+        return;
+      }
+      // The new record must not outlive a lost compare-and-set: nobody has its token, remove it now.
+      await call('destroy', () => store.destroy(key));
+      if (!(await reread(state, now))) {
+        throw new SessionStateError('the session was revoked or replaced while its token was being renewed');
+      }
+      if (attempt > 1) await backoff(attempt);
     }
-    state.token = token;
-    state.key = key;
-    applyWritten(state, record);
-    state.tokenChanged = true;
-    publish({ type: 'regenerated', id: key, store: kind });
+    throw new SessionConflictError('(regenerate)', MAX_REGENERATE_ATTEMPTS);
+  }
+
+  /** The patch that retires the old record of a regenerate: no data, a link nobody can follow. */
+  function retired(state: SessionState, successor: string, now: number): SessionPatch {
+    const meta: SessionMeta = {
+      ...state.meta,
+      successor: { key: successor, graceUntil: now, regenerated: true },
+      // Kept through the window a revocation or a reuse report may still need the link.
+      expiresAt: Math.min(state.meta.absoluteExpiresAt, now + config.graceMs + config.reuseMs),
+    };
+    return { set: {}, delete: Object.keys(state.base), meta, ifVersion: state.version };
+  }
+
+  /** Re-reads the record after a lost compare-and-set: adopts its fresh data, or follows a rotation. */
+  async function reread(state: SessionState, now: number): Promise<boolean> {
+    const key = state.key;
+    if (key === undefined) return false;
+    const current = await call('get', () => store.get(key));
+    if (current === null || current.meta.successor) return relocate(state, now);
+    state.base = current.data;
+    state.version = current.version;
+    state.meta = current.meta;
+    return true;
   }
 
   /** Enforces `maxSessionsPerUser` before a login adds one more session (SEC-22). */
@@ -506,18 +590,22 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       throw new SessionStateError(`maxSessionsPerUser needs a per-user index; the ${kind} store has none`);
     const now = clock.now();
     const live = (await call('listByUser', () => list.call(store, userId)))
-      .filter(
-        ({ key, meta }) =>
-          key !== currentKey && !meta.successor && now < Math.min(meta.idleExpiresAt, meta.absoluteExpiresAt),
-      )
+      .filter((entry) => entry.key !== currentKey && isLive(entry, userId, now))
       .sort((a, b) => a.meta.lastSeenAt - b.meta.lastSeenAt);
     const excess = live.length - config.maxSessionsPerUser + 1;
     if (excess <= 0) return;
     if (config.rejectOverLimit) throw new SessionLimitError(config.maxSessionsPerUser);
-    for (const { key } of live.slice(0, excess)) {
-      await call('destroy', () => store.destroy(key));
-      publish({ type: 'destroyed', id: key, store: kind, reason: 'session-limit' });
-    }
+    for (const { key } of live.slice(0, excess)) await revokeChain(key, 'session-limit');
+  }
+
+  /** A listed entry that is a live session of `userId` issued for this app (not an alias, not expired). */
+  function isLive({ meta }: SessionEntry, userId: string, now: number): boolean {
+    return (
+      !meta.successor &&
+      meta.userId === userId &&
+      meta.audience === config.audience &&
+      now < Math.min(meta.idleExpiresAt, meta.absoluteExpiresAt)
+    );
   }
 
   const invalidTokens = createInvalidTokenMonitor(options.invalidTokens, clock);
@@ -567,31 +655,22 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       }
       throw new SessionConflictError(key, config.updateAttempts);
     },
-    regenerate,
+    regenerate: (state) => regenerate(state),
     async login(state, userId) {
       if (config.maxSessionsPerUser > 0) await makeRoom(userId, state.key);
-      const before = state.meta;
       const now = clock.now();
       const absoluteExpiresAt = now + config.absoluteMs;
       // NIST 800-63B-4 §5.2: a successful (re)authentication resets both timeouts.
-      state.meta = {
-        ...touched(config, { ...before, absoluteExpiresAt }, now),
+      const meta: SessionMeta = {
+        ...touched(config, { ...state.meta, absoluteExpiresAt }, now),
         userId,
         authenticatedAt: now,
       };
-      try {
-        await regenerate(state);
-      } catch (error) {
-        state.meta = before;
-        throw error;
-      }
+      await regenerate(state, meta);
     },
     async destroy(state) {
       const key = state.key;
-      if (!state.isNew && key !== undefined) {
-        await call('destroy', () => store.destroy(key));
-        publish({ type: 'destroyed', id: key, store: kind });
-      }
+      if (!state.isNew && key !== undefined) await revokeChain(key);
       state.clearCookie = state.clearCookie || !state.isNew;
       state.destroyed = true;
       state.changes.clear();
@@ -666,12 +745,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     const now = clock.now();
     const currentKey = current === undefined ? undefined : stateOf(current).key;
     return entries
-      .filter(
-        ({ meta }) =>
-          !meta.successor &&
-          meta.userId === userId &&
-          now < Math.min(meta.idleExpiresAt, meta.absoluteExpiresAt),
-      )
+      .filter((entry) => isLive(entry, userId, now))
       .map(({ key, meta }) => {
         const info: UserSessionInfo = {
           id: key,
@@ -686,17 +760,29 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
   }
 
+  /**
+   * Lists the user's records, then revokes each lineage from there: aliases (rotated- or regenerated-out
+   * records) are revoked too, and their links reach successors created after the listing. Resolves to
+   * the number of live sessions listed. A login that completes while this runs is a new authentication
+   * and may survive it (docs/security.md).
+   */
   async function revokeUserSessions(
     userId: string,
     opts?: { except?: Session<Data> | string },
   ): Promise<number> {
     checkUserId(userId);
-    const destroyAll = store.destroyByUser;
-    if (destroyAll === undefined) throw new SessionStateError(`the ${kind} store has no per-user index`);
+    const list = store.listByUser;
+    if (list === undefined) throw new SessionStateError(`the ${kind} store has no per-user index`);
     const except = opts?.except;
     const exceptKey =
       typeof except === 'string' ? except : except === undefined ? undefined : stateOf(except).key;
-    const count = await call('destroyByUser', () => destroyAll.call(store, userId, exceptKey));
+    const entries = await call('listByUser', () => list.call(store, userId));
+    const now = clock.now();
+    const doomed = entries.filter(
+      ({ key, meta }) => key !== exceptKey && meta.userId === userId && meta.audience === config.audience,
+    );
+    await Promise.all(doomed.map(({ key }) => revokeChain(key, 'revoke-user', exceptKey)));
+    const count = doomed.filter((entry) => isLive(entry, userId, now)).length;
     publish({ type: 'destroyed', store: kind, reason: 'revoke-user', detail: { count } });
     return count;
   }
@@ -705,9 +791,8 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     // The public id is the store key; a malformed one cannot name a record.
     if (!isWellFormedKey(id)) return false;
     const record = await call('get', () => store.get(id));
-    if (record === null || record.meta.userId !== userId || record.meta.successor) return false;
-    await call('destroy', () => store.destroy(id));
-    publish({ type: 'destroyed', id, store: kind, reason: 'revoke' });
+    if (record === null || !isLive({ key: id, meta: record.meta }, userId, clock.now())) return false;
+    await revokeChain(id, 'revoke');
     return true;
   }
 

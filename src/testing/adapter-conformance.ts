@@ -318,11 +318,11 @@ export function describeAdapterConformance(
       assert.equal((await get('/read', { token })).json().count, 1);
     });
 
-    it('does no store I/O for a malformed cookie and clears it', async () => {
+    it('does no store I/O for a malformed cookie and leaves it alone (a newer cookie may be on its way)', async () => {
       const reply = await get('/read', { token: 'not-a-token' });
       assert.equal(reply.json().isNew, true);
       assert.equal(ctx().spy.total(), 0);
-      assert.match(sessionCookies(reply)[0] ?? '', /^__Host-[^=]+=;.*Max-Age=0/i);
+      assert.deepEqual(sessionCookies(reply), []);
     });
 
     it('clears the cookie on destroy() and treats a replay as anonymous', async () => {
@@ -350,7 +350,9 @@ export function describeAdapterConformance(
         isNew: false,
       });
       assert.equal((await get('/read', { token })).json().isNew, true);
-      assert.equal(await ctx().inner.get(tokenKey(token)), null);
+      // The old record is retired: no data, only the (unfollowable) link a revocation needs.
+      const retired = await ctx().inner.get(tokenKey(token));
+      assert.deepEqual([retired?.data, retired?.meta.successor?.regenerated], [{}, true]);
     });
 
     it('re-issues the cookie when the token is due for rotation', async () => {

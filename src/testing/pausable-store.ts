@@ -34,6 +34,8 @@ export interface PauseOptions {
 export interface PausableStore extends SessionStore {
   /** The wrapped store. */
   readonly inner: SessionStore;
+  /** Every call made through the wrapper, in the order they were made (for assertions). */
+  readonly log: StoreCall[];
   /**
    * Arms a pause on the next call of `operation` for which `matcher` (if given) returns true. Each pause
    * holds exactly one call; arm several for several calls. Calls that match no armed pause run through.
@@ -78,7 +80,10 @@ export function pausableStore(inner: SessionStore): PausableStore {
     return pause;
   }
 
+  const log: StoreCall[] = [];
+
   async function run<T>(call: StoreCall, execute: () => Promise<T>): Promise<T> {
+    log.push(call);
     const pause = take(call);
     if (pause === undefined) return execute();
     try {
@@ -99,6 +104,7 @@ export function pausableStore(inner: SessionStore): PausableStore {
   const wrapper: PausableStore = {
     kind: inner.kind,
     inner,
+    log,
     get: (key) => run({ operation: 'get', key }, () => inner.get(key)),
     set: (key, record) => run({ operation: 'set', key, record }, () => inner.set(key, record)),
     patch: (key, patch) => run({ operation: 'patch', key, patch }, () => inner.patch(key, patch)),

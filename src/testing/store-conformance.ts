@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { SessionData, SessionPatch, SessionRecord, SessionStore } from '../stores/types.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
+import { describeLifecycleRaces, lineagePending } from './lifecycle-conformance.js';
 import { randomKey, randomUserId, sampleMeta, sampleRecord } from './records.js';
 import { describeSessionBehaviour } from './session-conformance.js';
 
@@ -70,23 +71,11 @@ export function describeStoreConformance(
     describeUserIndex(run, options.perUserIndex);
     describePrune(run);
     describeSessionBehaviour(run);
+    describeLifecycleRaces(run);
   });
 }
 
 type Run = (body: Body) => (t: TestContext) => Promise<void>;
-
-/**
- * Stores whose `destroy` does not yet return the successor atomically (issue 11).
- * TODO(stores helper): remove once redis and memcached implement the DestroyResult contract.
- */
-const SUCCESSOR_PENDING = new Set(['redis', 'memcached']);
-
-/** Skips a lineage test on a store listed in SUCCESSOR_PENDING; true when skipped. */
-function lineagePending(store: SessionStore, t: TestContext): boolean {
-  if (!SUCCESSOR_PENDING.has(store.kind)) return false;
-  t.skip(`the ${store.kind} store does not return the successor from destroy yet`);
-  return true;
-}
 
 /** Values chosen to break stores that build keys, paths, JSON or SQL by string concatenation. */
 function awkwardData(): SessionData {

@@ -98,12 +98,18 @@ async function sendAll(app: App, values: string[]): Promise<Set<string>> {
   return shapes;
 }
 
-function assertQuietAnonymous(shapes: Set<string>): void {
+/**
+ * `cleared`: whether the uniform answer clears the cookie. Cookie-only sessions clear a refused cookie;
+ * store-backed ones leave it alone, since a newer cookie of the same session may be on its way from a
+ * parallel login or rotation (issue 11, race 5).
+ */
+function assertQuietAnonymous(shapes: Set<string>, cleared: boolean): void {
   assert.equal(shapes.size, 1, [...shapes].slice(0, 3).join('\n----\n'));
   const [only = ''] = shapes;
   assert.match(only, /^200\n/);
   assert.match(only, /"isNew":true/);
-  assert.match(only, new RegExp(`set-cookie: ${SESSION_COOKIE}=; Max-Age=0`));
+  if (cleared) assert.match(only, new RegExp(`set-cookie: ${SESSION_COOKIE}=; Max-Age=0`));
+  else assert.doesNotMatch(only, /set-cookie/i);
   assert.doesNotMatch(only, /error|exception|\bat \S+ \(|\.ts:\d+/i);
 }
 
@@ -118,7 +124,7 @@ describe('failing quietly (SEC-34)', () => {
       const token = user.cookie();
       assert.ok(token);
       const before = rejections();
-      assertQuietAnonymous(await sendAll(app, badCookies(token)));
+      assertQuietAnonymous(await sendAll(app, badCookies(token)), false);
       assert.equal(rejections() - before, 1000);
     } finally {
       await app.close();
@@ -136,7 +142,7 @@ describe('failing quietly (SEC-34)', () => {
       const sealed = user.cookie();
       assert.ok(sealed);
       const before = rejections();
-      assertQuietAnonymous(await sendAll(app, badCookies(sealed)));
+      assertQuietAnonymous(await sendAll(app, badCookies(sealed)), true);
       assert.equal(rejections() - before, 1000);
     } finally {
       await app.close();

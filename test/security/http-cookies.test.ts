@@ -161,7 +161,7 @@ describe('over HTTP through withSession', () => {
     }
   });
 
-  it('SEC-16: sends Cache-Control: no-store with every session Set-Cookie: new, touched, rotated, in grace, regenerated, login, logout, rejected, expired, streamed', async () => {
+  it('SEC-16: sends Cache-Control: no-store with every session Set-Cookie: new, touched, rotated, in grace, regenerated, login, logout, duplicate, streamed, rejected cookie-only', async () => {
     const persistent = await storeApp({ cookie: { maxAge: 86_400 } }, cachingHandler);
     const checked: string[] = [];
     const expectNoStore = (label: string, reply: Reply) => {
@@ -189,13 +189,13 @@ describe('over HTTP through withSession', () => {
       );
       expectNoStore('headers flushed early', await persistent.browser().request('/stream'));
       expectNoStore('logout', await user.request('/logout'));
-      const garbage = persistent.browser();
-      garbage.setCookie('not-a-token');
-      expectNoStore('rejected cookie cleared', await garbage.request('/read'));
-      const idle = persistent.browser();
-      await idle.request('/count');
-      persistent.clock.advanceSeconds(1800);
-      expectNoStore('expired cookie cleared', await idle.request('/read'));
+      // A refused or expired store-backed cookie is left alone (a newer one may be on its way, issue 11
+      // race 5); duplicate values are the one refusal that clears (SEC-15).
+      const tossed = persistent.browser();
+      expectNoStore(
+        'duplicate cookies cleared',
+        await tossed.request('/read', { headers: { cookie: `${SESSION_COOKIE}=a; ${SESSION_COOKIE}=b` } }),
+      );
     } finally {
       await persistent.close();
     }
@@ -219,6 +219,6 @@ describe('over HTTP through withSession', () => {
     } finally {
       await sealedApp.close();
     }
-    assert.equal(checked.length, 19);
+    assert.equal(checked.length, 18);
   });
 });
