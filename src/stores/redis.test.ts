@@ -110,7 +110,7 @@ describe('createRedisStore', () => {
       }
     });
 
-    it('get and patch each send one EVALSHA; the eviction check runs once, at the first command', async () => {
+    it('get sends one HGETALL, patch one EVALSHA; the eviction check runs once, at the first command', async () => {
       const keyPrefix = freshPrefix();
       const recorder = recording(client);
       try {
@@ -126,7 +126,7 @@ describe('createRedisStore', () => {
         const key = randomKey();
         await store.get(key);
         await store.get(key);
-        assert.deepEqual(recorder.commands, ['CONFIG', 'EVALSHA', 'EVALSHA']);
+        assert.deepEqual(recorder.commands, ['CONFIG', 'HGETALL', 'HGETALL']);
         const userId = randomUserId();
         const record = sampleRecord(clock, { a: 1 }, { userId });
         await store.set(key, record);
@@ -140,6 +140,35 @@ describe('createRedisStore', () => {
         // Removing the user costs a second command, for the index.
         await store.patch(key, { set: {}, delete: [], meta: sampleMeta(clock) });
         assert.deepEqual(recorder.commands, ['EVALSHA', 'SREM']);
+      } finally {
+        await deleteKeys([client], keyPrefix);
+      }
+    });
+
+    it('keeps a successor key in field s, patches no such record, and destroy returns it (one script on one key)', async () => {
+      const keyPrefix = freshPrefix();
+      const recorder = recording(client);
+      try {
+        const clock = createFakeClock();
+        const store = createRedisStore(recorder, { keyPrefix, clock, checkEvictionPolicy: false });
+        const [old, next] = [randomKey(), randomKey()];
+        await store.set(old, sampleRecord(clock, { a: 1 }));
+        const successor = { key: next, graceUntil: clock.now(), regenerated: true as const };
+        const linked = await store.patch(old, {
+          set: {},
+          delete: ['a'],
+          meta: sampleMeta(clock, { successor }),
+          ifVersion: 1,
+        });
+        assert.equal(linked.status, 'ok');
+        assert.equal(await client.hget(`${keyPrefix}s:${old}`, 's'), next);
+        const touch = { set: { b: 1 }, delete: [], meta: sampleMeta(clock) };
+        assert.deepEqual(await store.patch(old, touch), { status: 'missing' });
+        recorder.commands.length = 0;
+        assert.deepEqual(await store.destroy(old), { successor: next });
+        assert.deepEqual(recorder.commands, ['EVALSHA'], 'a logout without a user is one round trip');
+        assert.equal(await client.exists(`${keyPrefix}s:${old}`), 0);
+        assert.deepEqual(await store.destroy(old), { successor: null });
       } finally {
         await deleteKeys([client], keyPrefix);
       }
@@ -340,6 +369,24 @@ describe('createRedisStore', () => {
     after(async () => {
       await Promise.all(clients.map((client) => client.quit()));
       await Promise.all(servers.map((server) => server.stop()));
+    });
+
+    // Issue 13: a read is one command executed on the server, not EVALSHA wrapping HGETALL (which
+    // Redis counts as two). Counted on a private server: INFO commandstats is server-wide.
+    it('a read counts as one command in INFO commandstats', async () => {
+      const client = await connect([]);
+      const clock = createFakeClock();
+      const store = createRedisStore(client, { clock, checkEvictionPolicy: false });
+      const key = randomKey();
+      const record = sampleRecord(clock, { a: 1, cart: ['x'] }, { userId: randomUserId() });
+      await store.set(key, record);
+      await client.config('RESETSTAT');
+      for (let i = 0; i < 10; i++) assert.deepEqual(await store.get(key), record);
+      const stats = await client.info('commandstats');
+      const calls = [...stats.matchAll(/^cmdstat_(\w+(?:\|\w+)?):calls=(\d+)/gm)]
+        .filter(([, name]) => name !== 'info' && name !== 'config|resetstat')
+        .map(([, name, count]) => `${name}=${count}`);
+      assert.deepEqual(calls, ['hgetall=10']);
     });
 
     it('works without a warning when CONFIG is disabled', async () => {

@@ -7,22 +7,15 @@
  */
 import { type Clock, systemClock } from '../core/clock.js';
 import { sha1Hex } from '../core/crypto.js';
-import { publish } from '../core/diagnostics.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
+import { decodeHash, pairs, parseMeta, strings } from './internal/redis-codec.js';
 import {
   type IoRedisPipelineLike,
   replicaWaiter,
   type WaitForReplicasOptions,
 } from './internal/redis-replicas.js';
-import type {
-  PatchResult,
-  SessionData,
-  SessionEntry,
-  SessionMeta,
-  SessionRecord,
-  SessionStore,
-} from './types.js';
+import type { PatchResult, SessionData, SessionEntry, SessionMeta, SessionStore } from './types.js';
 
 /** An ioredis `Redis` or `Cluster`: the store sends every command through its generic `call`. */
 export interface IoRedisLike {
@@ -74,10 +67,12 @@ export interface RedisStore extends SessionStore {
   destroyByUser(userId: string, exceptKey?: string): Promise<number>;
 }
 
-// ARGV of SET and PATCH: version (SET) or ifVersion (PATCH), meta, TTL ms, userId, has userId, rotated,
-// then SET: data field/value pairs; PATCH: the number of pairs, the pairs, the data fields to delete.
-// Hash fields: v = version, m = meta JSON, u = userId, s = "1" when rotated out, and per data key
-// d:<key as a JSON string> = its value as JSON, so that Lua can join the record's JSON without encoding.
+// ARGV of SET and PATCH: version (SET) or ifVersion (PATCH), meta, TTL ms, userId, has userId, successor
+// key ('' for none), then SET: data field/value pairs; PATCH: the number of pairs, the pairs, the data
+// fields to delete. Hash fields: v = version, m = meta JSON, u = userId, s = the successor's key when
+// rotated or regenerated out (its own field, so that DESTROY needs no JSON parsing), and per data key
+// d:<key as a JSON string> = its value as JSON, so that the client joins the record's JSON unparsed.
+// Every script touches exactly one key, the session's (one hash slot in a Cluster).
 // Redis refuses a script's write for OOM only if the script has not written yet (then it must run to
 // the end), so each script's first write is one that Redis may refuse: a full memory rejects, never
 // half-applies.
@@ -88,45 +83,30 @@ redis.call('HSET', KEYS[1], 'v', ARGV[1])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'm', ARGV[2])
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'u', ARGV[4]) end
-if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 's', '1') end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 's', ARGV[6]) end
 for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {1, user}`;
 
-// The record as one JSON text: a client parses one string far faster than a reply of 2n bulk strings.
-const RECORD_JSON = `local function record_json(key)
-  local all = redis.call('HGETALL', key)
-  if #all == 0 then return false end
-  local data, meta, version = {}, 'null', 'null'
-  for i = 1, #all, 2 do
-    local field = all[i]
-    if string.sub(field, 1, 2) == 'd:' then
-      data[#data + 1] = string.sub(field, 3) .. ':' .. all[i + 1]
-    elseif field == 'm' then meta = all[i + 1]
-    elseif field == 'v' then version = all[i + 1] end
-  end
-  return '{"v":' .. version .. ',"m":' .. meta .. ',"d":{' .. table.concat(data, ',') .. '}}'
-end
-`;
-
-const PATCH = `${RECORD_JSON}local cur = redis.call('HMGET', KEYS[1], 'v', 's', 'u', 'm')
+// A rotated-out record (field s) is never patched; the reply carries the new hash, read in the same step.
+const PATCH = `local cur = redis.call('HMGET', KEYS[1], 'v', 's', 'u', 'm')
 if not cur[1] or cur[2] then return {0} end
 if ARGV[1] ~= '' and cur[1] ~= ARGV[1] then return {-1} end
 redis.call('HSET', KEYS[1], 'm', ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'v', 1)
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'u', ARGV[4]) else redis.call('HDEL', KEYS[1], 'u') end
-if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 's', '1') end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 's', ARGV[6]) end
 local last = 7 + 2 * tonumber(ARGV[7])
 for i = 8, last, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 for i = last + 1, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return {1, cur[3], cur[4], record_json(KEYS[1])}`;
+return {1, cur[3], cur[4], redis.call('HGETALL', KEYS[1])}`;
 
-const GET = `${RECORD_JSON}return record_json(KEYS[1])`;
-
-const DESTROY = `local user = redis.call('HGET', KEYS[1], 'u')
+// Reads the successor and deletes in one step: a rotation's patch either ran before (we return its
+// successor) or runs after (it finds the key missing and creates nothing). DEL is never refused for OOM.
+const DESTROY = `local got = redis.call('HMGET', KEYS[1], 'u', 's')
 redis.call('DEL', KEYS[1])
-return user`;
+return got`;
 
 const DESTROY_IF_USER = `local user = redis.call('HGET', KEYS[1], 'u')
 if not user then return 0 end
@@ -197,7 +177,7 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
   };
   const metaArgs = (meta: SessionMeta): string[] => {
     const user = meta.userId === undefined ? ['', '0'] : [meta.userId, '1'];
-    return [JSON.stringify(meta), ttl(meta.expiresAt), ...user, meta.successor ? '1' : '0'];
+    return [JSON.stringify(meta), ttl(meta.expiresAt), ...user, meta.successor?.key ?? ''];
   };
   /** Moves `key` from the old user's index to the new one's, as far as they differ. */
   const reindex = async (key: string, before: unknown, meta: SessionMeta, extend: boolean) => {
@@ -211,9 +191,10 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
 
   return {
     kind: 'redis',
+    // One command executed on the server (no script around it): the client joins the fields.
     async get(key) {
-      const reply = await run(GET, sessionKey(key), []);
-      return reply === null ? null : decodeJson(reply);
+      if (!checked) await checkOnce();
+      return decodeHash(await send('HGETALL', sessionKey(key)));
     },
     async set(key, record) {
       const args = [String(record.version), ...metaArgs(record.meta), ...dataFields(record.data)];
@@ -231,17 +212,18 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
       );
       if (!Array.isArray(reply) || reply[0] === 0) return { status: 'missing' };
       if (reply[0] === -1) return { status: 'conflict' };
-      const record = decodeJson(reply[3]);
+      const record = decodeHash(reply[3]);
       if (!record) return { status: 'missing' };
       const extend = indexDeadline(patch.meta) > indexDeadline(parseMeta(reply[2]));
       await reindex(key, reply[1], patch.meta, extend);
       return { status: 'ok', record };
     },
     async destroy(key) {
-      const user = await run(DESTROY, sessionKey(key), [], 'destroy');
-      if (typeof user === 'string') await send('SREM', userKey(user), key);
-      // TODO(stores helper): return the successor read atomically by the DESTROY script (issue 11).
-      return { successor: null };
+      const reply = await run(DESTROY, sessionKey(key), [], 'destroy');
+      const [user, successor]: unknown[] = Array.isArray(reply) ? reply : [];
+      // Best effort and not awaited (logout stays one round trip): listByUser drops entries of gone keys.
+      if (typeof user === 'string') send('SREM', userKey(user), key).catch(ignore);
+      return { successor: typeof successor === 'string' ? successor : null };
     },
     async listByUser(userId) {
       if (!checked) await checkOnce();
@@ -317,69 +299,4 @@ function indexDeadline(meta: SessionMeta | null): number {
   return meta ? Math.max(meta.expiresAt, meta.absoluteExpiresAt) : 0;
 }
 
-/** A reply of field/value pairs: a flat array (RESP2), or an object or Map (RESP3, ioredis transforms). */
-function pairs(reply: unknown): Map<string, string> {
-  const map = new Map<string, string>();
-  if (Array.isArray(reply)) {
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      const [name, value] = [reply[i], reply[i + 1]];
-      if (typeof name === 'string' && typeof value === 'string') map.set(name, value);
-    }
-  } else if (reply instanceof Map) {
-    for (const [name, value] of reply) {
-      if (typeof name === 'string' && typeof value === 'string') map.set(name, value);
-    }
-  } else if (typeof reply === 'object' && reply !== null) {
-    for (const [name, value] of Object.entries(reply)) if (typeof value === 'string') map.set(name, value);
-  }
-  return map;
-}
-
-function strings(reply: unknown): string[] {
-  const list = reply instanceof Set ? [...reply] : Array.isArray(reply) ? reply : [];
-  return list.filter((item) => typeof item === 'string');
-}
-
-/** The record `record_json` built in Lua; `null` when undecodable (reported as `decode-error`). */
-function decodeJson(reply: unknown): SessionRecord | null {
-  try {
-    const parsed: unknown = typeof reply === 'string' ? JSON.parse(reply) : null;
-    if (typeof parsed === 'object' && parsed !== null && 'v' in parsed && 'm' in parsed && 'd' in parsed) {
-      const { v: version, m: meta, d: data } = parsed;
-      if (typeof version === 'number' && Number.isSafeInteger(version) && isMeta(meta) && isData(data)) {
-        return { data, version, meta };
-      }
-    }
-  } catch {
-    // Reported below like any other undecodable record.
-  }
-  publish({ type: 'decode-error', store: 'redis' });
-  return null;
-}
-
-function parseMeta(value: unknown): SessionMeta | null {
-  if (typeof value !== 'string') return null;
-  try {
-    const meta: unknown = JSON.parse(value);
-    return isMeta(meta) ? meta : null;
-  } catch {
-    return null;
-  }
-}
-
-function isData(value: unknown): value is SessionData {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isMeta(value: unknown): value is SessionMeta {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const meta: Partial<Record<keyof SessionMeta, unknown>> = value;
-  return (
-    typeof meta.createdAt === 'number' &&
-    typeof meta.lastSeenAt === 'number' &&
-    typeof meta.idleExpiresAt === 'number' &&
-    typeof meta.absoluteExpiresAt === 'number' &&
-    typeof meta.expiresAt === 'number' &&
-    (meta.userId === undefined || typeof meta.userId === 'string')
-  );
-}
+function ignore(): void {}
