@@ -43,7 +43,11 @@ export interface MemcachedWire {
    * a blind resend of a write that did land would report it as lost.
    */
   write(operation: string, key: string, value: Buffer, expiration: number, cas?: Buffer): Promise<boolean>;
-  delete(key: string): Promise<void>;
+  /**
+   * Deletes `key`; with `cas`, only if it still holds that version (sent once, like a write). Resolves
+   * false when the key was absent or (with `cas`) changed since it was read.
+   */
+  delete(key: string, cas?: Buffer): Promise<boolean>;
 }
 
 const OP_GET = 0x00;
@@ -96,8 +100,10 @@ export function memcachedWire(client: MemcachedLike): MemcachedWire {
       const response = await send(operation, request, STATUS_EXISTS, STATUS_NOT_FOUND, STATUS_NOT_STORED);
       return response.header.status === STATUS_OK;
     },
-    async delete(key) {
-      await send('destroy', { code: OP_DELETE, key }, STATUS_NOT_FOUND);
+    async delete(key, cas) {
+      const request = cas ? { code: OP_DELETE, key, cas, retries: 1 } : { code: OP_DELETE, key };
+      const response = await send('destroy', request, STATUS_NOT_FOUND, STATUS_EXISTS);
+      return response.header.status === STATUS_OK;
     },
   };
 }

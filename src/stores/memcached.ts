@@ -1,6 +1,6 @@
 /**
  * Public entry `sessionkit/stores/memcached`: one JSON record per key, patches as gets → apply → cas
- * with a bounded retry. Memcached cannot index by user (no `listByUser`) and evicts under memory
+ * and destroys as gets → delete-with-cas, each with a bounded retry. Memcached cannot index by user (no `listByUser`) and evicts under memory
  * pressure or on restart: put it in front of a durable store with `createTieredStore`.
  *
  * @module
@@ -11,7 +11,7 @@ import { publish } from '../core/diagnostics.js';
 import { type MemcachedItem, type MemcachedLike, memcachedWire } from '../core/memcached-wire.js';
 import { applyPatch } from '../core/store-support.js';
 import { SessionConfigError, SessionStoreError } from '../errors.js';
-import type { PatchResult, SessionRecord, SessionStore } from './types.js';
+import type { DestroyResult, PatchResult, SessionRecord, SessionStore } from './types.js';
 
 export type { MemcachedLike, MemcachedResponse } from '../core/memcached-wire.js';
 
@@ -122,10 +122,17 @@ export function createMemcachedStore(
       );
     },
 
-    async destroy(key) {
-      await wire.delete(keyPrefix + key);
-      // TODO(stores helper): gets + delete-with-cas loop returning the successor (issue 11).
-      return { successor: null };
+    // gets, then a delete that presents the CAS value: the successor returned is the one of the record
+    // deleted, even when a rotation patched the key in between (the delete then loses and reads again).
+    destroy(key) {
+      return inTurn(key, () =>
+        retried('destroy', async (): Promise<DestroyResult | undefined> => {
+          const stored = await read(key);
+          if (!stored) return { successor: null };
+          if (!(await wire.delete(keyPrefix + key, stored.cas))) return undefined;
+          return { successor: stored.record?.meta.successor?.key ?? null };
+        }),
+      );
     },
   };
 }
