@@ -30,7 +30,8 @@ describeStoreConformance('tiered memory→SQLite', async (clock) => {
   const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
   const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
   return {
-    store: createTieredStore({ cache, durable, clock }),
+    // A short lease: every destroy waits it out (the lease itself is tested below).
+    store: createTieredStore({ cache, durable, clock, cacheLeaseMs: 5 }),
     clock,
     cleanup: async () => {
       await cache.close();
@@ -42,7 +43,10 @@ describeStoreConformance('tiered memory→SQLite', async (clock) => {
 const types = (events: SessionEvent[]) => events.map((event) => event.type);
 
 /** A real store whose next `set` can be held at the door, to line up a race exactly. */
-/** A tiered store over a wrapped memory cache and an in-memory SQLite durable store, on a fake clock. */
+/**
+ * A tiered store over a wrapped memory cache and an in-memory SQLite durable store, on a fake clock.
+ * The memory cache stands in for a shared cache (Redis, Memcached): these tests are about tombstones.
+ */
 function overMemory<Cache extends { store: SessionStore }>(
   wrap: (inner: SessionStore) => Cache,
   options: { repairIntervalMs?: number } = {},
@@ -51,7 +55,7 @@ function overMemory<Cache extends { store: SessionStore }>(
   const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
   const cache = wrap(memory);
   const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
-  const store = createTieredStore({ cache: cache.store, durable, clock, ...options });
+  const store = createTieredStore({ cache: cache.store, durable, clock, cacheScope: 'shared', ...options });
   return { clock, memory, cache, durable, store };
 }
 
@@ -186,6 +190,67 @@ describe('createTieredStore', () => {
     assert.throws(() => createTieredStore({ cache, durable, tombstoneSeconds: -1 }), {
       option: 'tombstoneSeconds',
     });
+    // @ts-expect-error a JavaScript caller may pass anything
+    assert.throws(() => createTieredStore({ cache, durable, cacheScope: 'global' }), {
+      option: 'cacheScope',
+    });
+    assert.throws(() => createTieredStore({ cache, durable, cacheLeaseMs: -1 }), { option: 'cacheLeaseMs' });
+  });
+
+  // Two tiered stores, each with its own memory cache, over one durable store: two processes in one.
+  describe('with a process-local cache, the entries are leases', () => {
+    function twoProcesses(cacheLeaseMs: number) {
+      const clock = createFakeClock();
+      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+      const [a, b] = [0, 1].map(() => {
+        const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+        return createTieredStore({ cache, durable, clock, cacheLeaseMs });
+      });
+      if (a === undefined || b === undefined) throw new Error('unreachable');
+      return { clock, durable, a, b };
+    }
+
+    it('once a destroy in one process resolved, the other no longer serves its cached copy', async () => {
+      const { clock, a, b } = twoProcesses(50);
+      const key = randomKey();
+      await a.set(key, sampleRecord(clock, { n: 1 }));
+      assert.equal((await a.get(key))?.version, 1);
+      await b.destroy(key);
+      assert.equal(await a.get(key), null);
+    });
+
+    it('a login or rotation (a patch linking a successor) kills the old key in every process', async () => {
+      const { clock, a, b } = twoProcesses(50);
+      const [key, next] = [randomKey(), randomKey()];
+      await a.set(key, sampleRecord(clock, { n: 1 }));
+      assert.equal((await a.get(key))?.version, 1);
+      const successor = { key: next, graceUntil: clock.now(), regenerated: true as const };
+      const meta = sampleMeta(clock, { successor });
+      assert.equal((await b.patch(key, { set: {}, delete: ['n'], meta, ifVersion: 1 })).status, 'ok');
+      assert.deepEqual((await a.get(key))?.meta.successor, successor);
+    });
+
+    it('after its lease a cached entry is read again from the durable store', async () => {
+      const { clock, a, b } = twoProcesses(20);
+      const key = randomKey();
+      await a.set(key, sampleRecord(clock, { n: 1 }));
+      assert.equal((await a.get(key))?.version, 1);
+      await b.patch(key, { set: { n: 2 }, delete: [], meta: sampleMeta(clock) });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.deepEqual((await a.get(key))?.data, { n: 2 });
+    });
+
+    it('a shared cache scope keeps serving the cached copy (tombstones, no lease)', async () => {
+      const clock = createFakeClock();
+      const cache = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
+      const durable = createSqliteStore(':memory:', { clock, pruneIntervalSeconds: 0 });
+      const store = createTieredStore({ cache, durable, clock, cacheScope: 'shared', cacheLeaseMs: 1 });
+      const key = randomKey();
+      await store.set(key, sampleRecord(clock, { n: 1 }));
+      await durable.destroy(key);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal((await store.get(key))?.version, 1, 'served from the cache');
+    });
   });
 
   describe('once a write has returned, no later read returns an older version', () => {
@@ -248,7 +313,7 @@ describe('createTieredStore', () => {
     it('a write whose cached copy can be neither updated nor removed is repaired once the cache answers', async () => {
       const { clock, memory, cache, durable, store } = overMemory(faultyStore, { repairIntervalMs: 5 });
       // Another process sharing both stores.
-      const elsewhere = createTieredStore({ cache: memory, durable, clock });
+      const elsewhere = createTieredStore({ cache: memory, durable, clock, cacheScope: 'shared' });
       try {
         const key = randomKey();
         await store.set(key, sampleRecord(clock, { n: 1 }));

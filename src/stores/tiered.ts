@@ -8,13 +8,18 @@
  * rule, and destroy leaves a tombstone (a record at the highest version) that a racing backfill
  * cannot overwrite. See docs/stores.md for the limits (a cache that was unreachable but kept its data).
  *
+ * A process-local cache (memory) cannot be told about another process's writes, so its entries are
+ * leases: served for `cacheLeaseMs` after they were read from (or written to) the durable store, and a
+ * write that kills a key (destroy, a patch that links a successor) resolves only once every lease on it
+ * anywhere has run out. When that write resolves, no process serves the old record any more.
+ *
  * @module
  */
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { describeError, publish } from '../core/diagnostics.js';
 import { SessionConfigError } from '../errors.js';
-import type { DestroyResult, PatchResult, SessionRecord, SessionStore } from './types.js';
+import type { PatchResult, SessionRecord, SessionStore } from './types.js';
 
 /** Options of `createTieredStore`. */
 export interface TieredStoreOptions {
@@ -40,6 +45,21 @@ export interface TieredStoreOptions {
    * @default 1000
    */
   repairIntervalMs?: number;
+  /**
+   * `"process"` when the cache lives in this process (other processes sharing the durable store cannot
+   * invalidate it): its entries are leases (see `cacheLeaseMs`). `"shared"` when every process uses the
+   * same cache (Redis, Memcached): a tombstone there is seen by all.
+   * @default "process" for a memory cache, otherwise "shared"
+   */
+  cacheScope?: 'process' | 'shared';
+  /**
+   * With a process-local cache: milliseconds a cached entry is served after it was read from or written
+   * to the durable store (cross-process reads are stale by at most this), and how long a destroy or a
+   * login/rotation waits before it resolves. Counted on the monotonic timer, not the injected clock:
+   * it bounds real time between processes.
+   * @default 1000
+   */
+  cacheLeaseMs?: number;
   /** Time source for tombstone lifetimes. @default the system clock */
   clock?: Clock;
 }
@@ -82,6 +102,15 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     throw new SessionConfigError('repairIntervalMs', 'must be a positive number of milliseconds');
   }
   const clock = options.clock ?? systemClock;
+  const scope = options.cacheScope ?? (cache.kind === 'memory' ? 'process' : 'shared');
+  if (scope !== 'process' && scope !== 'shared') {
+    throw new SessionConfigError('cacheScope', 'must be "process" or "shared"');
+  }
+  const leaseMs = options.cacheLeaseMs ?? 1000;
+  if (!(Number.isFinite(leaseMs) && leaseMs >= 0 && leaseMs <= 60_000)) {
+    throw new SessionConfigError('cacheLeaseMs', 'must be a number of milliseconds from 0 to 60000');
+  }
+  const leases = scope === 'process' ? createLeases(leaseMs) : undefined;
   const detail = { cache: cache.kind, durable: durable.kind };
   // Keys whose cached copy may be older than the durable record: a write could neither update nor
   // remove it. Reads here skip the cache for them; a timer blocks them once the cache answers again.
@@ -118,7 +147,7 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     const tombstone = {
       data: {},
       version: TOMBSTONE_VERSION,
-      meta: { ...meta, expiresAt: now + tombstoneSeconds * 1000, audience: '' },
+      meta: { ...meta, audience: '', expiresAt: now + tombstoneSeconds * 1000 },
     };
     if ((await tryCache('set', () => cache.set(key, tombstone))) !== failed) return true;
     // Without a tombstone a racing backfill may still land; deleting at least drops the old version.
@@ -156,25 +185,33 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   }
 
   /** Puts the durable store's record into the cache, or blocks the key if that fails. */
-  async function update(key: string, record: SessionRecord | null): Promise<void> {
+  async function update(key: string, record: SessionRecord | null, since: number): Promise<void> {
     if (record !== null && (await tryCache('set', () => cache.set(key, record))) !== failed) {
       unrepaired.delete(key);
+      leases?.grant(key, since);
     } else {
       await invalidate(key);
     }
   }
 
-  async function destroy(key: string): Promise<DestroyResult> {
-    const result = await durable.destroy(key);
+  /** Runs a durable write that kills `key` in every process's cache: tombstone here, outwait leases elsewhere. */
+  async function killing<T>(key: string, write: () => Promise<T>): Promise<T> {
+    const result = await write();
+    const written = performance.now();
     await invalidate(key);
+    await leases?.outwait(written);
     return result;
   }
+
+  const destroy = (key: string) => killing(key, () => durable.destroy(key));
 
   const store: SessionStore = {
     kind: 'tiered',
 
     async get(key) {
-      const cached = unrepaired.has(key) ? failed : await tryCache('get', () => cache.get(key));
+      // A lapsed lease (process-local cache) is a miss: another process may have changed the record.
+      const lapsed = leases?.expired(key) ?? false;
+      const cached = unrepaired.has(key) || lapsed ? failed : await tryCache('get', () => cache.get(key));
       const tombstoned = cached !== failed && cached !== null && isTombstone(cached);
       // An expired copy is a miss: the durable store may have pruned it, and the cache's own TTL
       // (another clock, whole seconds) may not have dropped it yet.
@@ -183,24 +220,30 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
         return cached;
       }
       publish({ type: 'cache-miss', store: 'tiered', detail });
+      const reading = performance.now();
       const record = await durable.get(key);
       // A tombstone would refuse the backfill anyway; a failing (or unrepaired) cache is not asked.
-      if (record !== null && cached !== failed && !tombstoned)
-        await tryCache('set', () => cache.set(key, record));
+      const refill = lapsed ? !unrepaired.has(key) : cached !== failed && !tombstoned;
+      if (record !== null && refill && (await tryCache('set', () => cache.set(key, record))) !== failed) {
+        leases?.grant(key, reading);
+      }
       return record;
     },
 
     async set(key, record) {
+      const writing = performance.now();
       await durable.set(key, record);
       // The durable store ignores a set below its stored version: cache what it holds, not `record`.
-      await update(key, await durable.get(key));
+      await update(key, await durable.get(key), writing);
     },
 
     async patch(key, patch): Promise<PatchResult> {
-      const result = await durable.patch(key, patch);
+      const writing = performance.now();
+      const write = () => durable.patch(key, patch);
+      const result = await (patch.meta.successor ? killing(key, write) : write());
       // A conflict or a missing record may come from a stale cached copy the caller read: refresh it,
       // or every retry would read the same stale version again.
-      await update(key, result.status === 'ok' ? result.record : await durable.get(key));
+      await update(key, result.status === 'ok' ? result.record : await durable.get(key), writing);
       return result;
     },
 
@@ -226,6 +269,38 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     repairTimer = undefined;
   };
   return store;
+}
+
+/**
+ * Lease start times per key, in insertion order (a renewed lease moves to the end), so expired leases
+ * are dropped from the front and the map holds only live ones.
+ */
+function createLeases(leaseMs: number) {
+  const started = new Map<string, number>();
+  const prune = (now: number) => {
+    for (const [key, at] of started) {
+      if (now - at < leaseMs) break;
+      started.delete(key);
+    }
+  };
+  return {
+    /** The cached entry of `key` was read from / written to the durable store at `since`. */
+    grant(key: string, since: number): void {
+      started.delete(key);
+      started.set(key, since);
+      prune(performance.now());
+    },
+    /** True when the cache must not serve `key` without asking the durable store. */
+    expired(key: string): boolean {
+      const at = started.get(key);
+      return at === undefined || performance.now() - at >= leaseMs;
+    },
+    /** Resolves once a lease granted by any process before `written` has run out. */
+    async outwait(written: number): Promise<void> {
+      const left = written + leaseMs - performance.now();
+      if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+    },
+  };
 }
 
 function isTombstone(record: SessionRecord): boolean {
