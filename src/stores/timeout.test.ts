@@ -164,6 +164,14 @@ describe('withTimeout', () => {
     assert.equal(unhandled, 0);
   });
 
+  it("passes destroy's result (the removed record's successor) through", async () => {
+    const inner: SessionStore = {
+      ...createMemoryStore({ sweepIntervalSeconds: 0 }),
+      destroy: async () => ({ successor: 'next-key' }),
+    };
+    assert.deepEqual(await withTimeout(inner).destroy(randomKey()), { successor: 'next-key' });
+  });
+
   it('bounds the optional calls the store has and adds none it lacks', async (t) => {
     const { gated, store } = setup(t);
     assert.equal(typeof store.listByUser, 'function');

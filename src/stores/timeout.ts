@@ -22,7 +22,8 @@ export interface TimeoutStoreOptions {
 /**
  * Wraps `store` so that every call (`get`, `set`, `patch`, `destroy`, the per-user calls and `prune`)
  * rejects with a `SessionStoreError` once it has taken `timeoutMs`, publishing a `store-error` event
- * with reason `"timeout"`. The wrapper keeps the store's `kind`; `close` is passed through unbounded.
+ * with reason `"timeout"`. The wrapper keeps the store's `kind`; results (also `destroy`'s successor) are
+ * passed through as the store gave them; `close` is passed through unbounded.
  * A write that timed out may still land later (its outcome is unknown, as with any timeout); the
  * store's own rules (versions, compare-and-set) keep such a late write from overwriting a newer one.
  * @example
