@@ -29,9 +29,8 @@ function describeTwoProcesses(
       const prepared = await prepare();
       drop = prepared.drop;
       // The default lease (1000 ms).
-      [a, b] = await Promise.all(
-        [0, 1].map(() => remoteStore(durable, prepared.name, { cacheLeaseMs: 1000 })),
-      );
+      const start = () => remoteStore(durable, prepared.name, { cacheLeaseMs: 1000 });
+      [a, b] = await Promise.all([start(), start()]);
     });
     after(async () => {
       await Promise.all([a?.close(), b?.close()]);
