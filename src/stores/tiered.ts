@@ -297,8 +297,12 @@ function createLeases(leaseMs: number) {
     },
     /** Resolves once a lease granted by any process before `written` has run out. */
     async outwait(written: number): Promise<void> {
-      const left = written + leaseMs - performance.now();
-      if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+      // A timer may fire up to a millisecond early by performance.now(): wait until it has truly passed.
+      let left = written + leaseMs - performance.now();
+      while (left >= 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(left))));
+        left = written + leaseMs - performance.now();
+      }
     },
   };
 }
