@@ -188,7 +188,7 @@ export interface LifetimeOptions {
   clock?: Clock;
   /**
    * Sends a non-`Secure` cookie (named `sid`) over plain HTTP, for development from another device
-   * or with a client that drops `Secure` cookies on `http://localhost` (curl, some HTTP libraries).
+   * or with an HTTP client that drops `Secure` cookies on `http://localhost`.
    * Not needed for a browser on `http://localhost`: a plain-HTTP request to a loopback host from a
    * loopback peer gets the normal `Secure` cookie, which browsers keep there. Never in production.
    * @default false
