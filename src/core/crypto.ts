@@ -94,7 +94,10 @@ export function aeadOpen(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | nul
     const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     decipher.setAAD(aad);
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(body), decipher.final()]);
+    const plaintext = decipher.update(body);
+    // GCM's final() yields no bytes; it throws when the tag does not verify, so nothing unverified escapes.
+    decipher.final();
+    return plaintext;
   } catch {
     return null;
   }
