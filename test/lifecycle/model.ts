@@ -172,7 +172,7 @@ export async function runHistory(target: ModelTarget, options: ModelOptions): Pr
     const presented = jar.token;
     const known = presented === undefined ? undefined : byToken.get(presented);
     const startedAt = performance.now();
-    clock.advance(r.int(400));
+    clock.advance(r.int(250));
     stats.requests++;
     let session: Session<Record<string, unknown>>;
     try {
@@ -190,7 +190,8 @@ export async function runHistory(target: ModelTarget, options: ModelOptions): Pr
       if (lineage !== undefined && session.isNew) session.set('born', lineage.id);
       if (op === 'write') {
         const field = `c:${client}`;
-        ack = { field, value: await session.update(field, (n) => (typeof n === 'number' ? n : 0) + 1) };
+        const value = await session.update(field, (n) => (typeof n === 'number' ? n : 0) + 1);
+        if (typeof value === 'number') ack = { field, value };
       } else if (op === 'login') {
         await session.login(userId);
       } else if (op === 'regenerate') {
@@ -237,14 +238,15 @@ export async function runHistory(target: ModelTarget, options: ModelOptions): Pr
     const userId = `user-${options.seed}-${s % 2}`;
     for (let c = 0; c < options.clientsPerSession; c++) {
       const r = random(options.seed * 1000 + s * 50 + c);
-      const process = (s + c) % target.stores.length;
       clients.push(
         (async () => {
           for (let n = 0; n < options.opsPerClient; n++) {
             // Client 0 is a thief: it copies the browser's cookie now and then and keeps using it.
-            if (c === 0 && (thief.token === undefined || r.int(4) === 0) && browser.token !== undefined) {
+            if (c === 0 && (thief.token === undefined || r.int(2) === 0) && browser.token !== undefined) {
               thief.token = browser.token;
             }
+            // Each request goes to any app process, as behind a load balancer.
+            const process = r.int(target.stores.length);
             await request(pick(r), c === 0 ? thief : browser, `${s}.${c}`, userId, process, r);
             await new Promise((resolve) => setTimeout(resolve, r.int(options.maxDelayMs)));
           }
