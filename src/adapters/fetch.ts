@@ -5,8 +5,8 @@
  * @module
  */
 import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
-import { sessionErrorResponse, webCookieHeader, webRequestInfo } from '../core/web.js';
-import { isSessionError, type SessionError } from '../errors.js';
+import { runtimePeerAddress, sessionErrorResponse, webCookieHeader, webRequestInfo } from '../core/web.js';
+import { isSessionError, SessionConfigError, type SessionError } from '../errors.js';
 
 /** A Fetch API handler that also receives the request's session. */
 export type SessionHandler<Data extends SessionDataShape = UntypedSessionData> = (
@@ -21,12 +21,22 @@ export interface FetchSessionOptions {
    * `ERR_SESSION_STORE`, status 503). @default a plain-text response with the error's `status`
    */
   onError?: (error: SessionError, request: Request) => Response | Promise<Response>;
+  /**
+   * The client's IP address, for the invalid-token alarm and IP binding (SEC-41). Gets the request
+   * and whatever the runtime passed the handler after it. Behind a proxy, return the address the
+   * proxy reports (e.g. the last `X-Forwarded-For` hop your own proxy appended); never trust a header
+   * a client can set directly. @default the runtime's peer address: Bun's `server.requestIP()`,
+   * Deno's `info.remoteAddr`, `@hono/node-server`'s socket; none elsewhere (Cloudflare Workers)
+   */
+  clientAddress?: (request: Request, ...context: unknown[]) => string | undefined;
 }
 
 /**
  * Wraps a Fetch API handler: loads the session from the `Cookie` header, runs the handler, saves the
  * session and adds its `Set-Cookie` values (with `Cache-Control: no-store`) to the response. A handler
- * that throws (or answers 5xx) saves nothing; its error propagates to the runtime.
+ * that throws (or answers 5xx) saves nothing; its error propagates to the runtime. The returned
+ * handler passes what the runtime gives after the request (Bun's server, Deno's info) to
+ * `clientAddress`.
  * @example
  * import { withSession } from 'sessionkit/fetch';
  * export default {
@@ -40,12 +50,23 @@ export function withSession<Data extends SessionDataShape>(
   manager: SessionManager<Data>,
   handler: SessionHandler<Data>,
   options: FetchSessionOptions = {},
-): (request: Request) => Promise<Response> {
+): (request: Request, ...context: unknown[]) => Promise<Response> {
   const onError = options.onError ?? sessionErrorResponse;
-  return async (request) => {
+  const clientAddress = options.clientAddress;
+  if (clientAddress !== undefined && typeof clientAddress !== 'function') {
+    throw new SessionConfigError(
+      'clientAddress',
+      'must be a function (request, ...context) => string | undefined',
+    );
+  }
+  return async (request, ...context) => {
+    const ip = clientAddress ? clientAddress(request, ...context) : runtimePeerAddress(request, context[0]);
     let session: Session<Data>;
     try {
-      session = await manager.load(webCookieHeader(request), webRequestInfo(request));
+      session = await manager.load(
+        webCookieHeader(request),
+        webRequestInfo(request, typeof ip === 'string' ? ip : undefined),
+      );
     } catch (error) {
       if (!isSessionError(error)) throw error;
       return onError(error, request);

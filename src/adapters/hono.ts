@@ -3,10 +3,10 @@
  *
  * @module
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
-import { nodePeerAddress, sessionErrorResponse, webCookieHeader, webRequestInfo } from '../core/web.js';
-import { isSessionError } from '../errors.js';
+import { runtimePeerAddress, sessionErrorResponse, webCookieHeader, webRequestInfo } from '../core/web.js';
+import { isSessionError, SessionConfigError } from '../errors.js';
 
 /**
  * The context variables the middleware sets; put them in the app's `Variables` to type
@@ -22,6 +22,17 @@ export type SessionEnv<Data extends SessionDataShape = UntypedSessionData> = {
   /** The context variables the middleware sets. */
   Variables: SessionVariables<Data>;
 };
+
+/** Options of `sessionMiddleware`. */
+export interface HonoSessionOptions {
+  /**
+   * The client's IP address, for the invalid-token alarm and IP binding (SEC-41). Behind a proxy,
+   * return the address the proxy reports; never trust a header a client can set directly.
+   * @default the runtime's peer address from `c.env`: `@hono/node-server`'s socket, Bun's
+   * `server.requestIP()`, Deno's `info.remoteAddr`; none elsewhere (Cloudflare Workers)
+   */
+  clientAddress?: (c: Context) => string | undefined;
+}
 
 /**
  * Creates the middleware: it loads the session from the `Cookie` header, exposes it as
@@ -44,12 +55,21 @@ export type SessionEnv<Data extends SessionDataShape = UntypedSessionData> = {
  */
 export function sessionMiddleware<Data extends SessionDataShape>(
   manager: SessionManager<Data>,
+  options: HonoSessionOptions = {},
 ): MiddlewareHandler<SessionEnv<Data>> {
+  const clientAddress = options.clientAddress;
+  if (clientAddress !== undefined && typeof clientAddress !== 'function') {
+    throw new SessionConfigError('clientAddress', 'must be a function (c) => string | undefined');
+  }
   return async (c, next) => {
     const request = c.req.raw;
+    const ip = clientAddress ? clientAddress(c) : runtimePeerAddress(request, c.env);
     let session: Session<Data>;
     try {
-      session = await manager.load(webCookieHeader(request), webRequestInfo(request, nodePeerAddress(c.env)));
+      session = await manager.load(
+        webCookieHeader(request),
+        webRequestInfo(request, typeof ip === 'string' ? ip : undefined),
+      );
     } catch (error) {
       throw respondable(error);
     }

@@ -2,7 +2,7 @@
  * Optional detection hooks (SEC-41): binding a session to its client, and counting invalid tokens
  * per client to spot guessing.
  */
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { SessionConfigError } from '../errors.js';
 import type { SessionMeta } from '../stores/types.js';
 import type { Clock } from './clock.js';
@@ -43,19 +43,54 @@ export function resolveBinding(binding: BindingOptions | undefined): ResolvedBin
   };
 }
 
+/**
+ * The eight 16-bit groups of an IPv6 address (zone dropped, `::` expanded, a dotted IPv4 tail as two
+ * groups), or `null` when `ip` is not one.
+ */
+function ipv6Groups(ip: string): number[] | null {
+  const [address = ''] = ip.split('%', 1);
+  if (!isIPv6(address)) return null;
+  const toGroups = (part: string): number[] =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((group) => {
+          if (!group.includes('.')) return [Number.parseInt(group, 16)];
+          const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
+          return [a * 256 + b, c * 256 + d];
+        });
+  const [head = '', tail] = address.split('::');
+  const left = toGroups(head);
+  const right = tail === undefined ? [] : toGroups(tail);
+  return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+/** An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, in either spelling) as plain IPv4; others unchanged. */
+function unmapped(ip: string): string {
+  const groups = ipv6Groups(ip);
+  if (groups === null || groups[5] !== 0xffff || groups.slice(0, 5).some((g) => g !== 0)) return ip;
+  const [hi = 0, lo = 0] = groups.slice(6);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
 /** The /24 (IPv4) or /64 (IPv6) network of an address; IPv4-mapped IPv6 counts as IPv4. */
 export function ipPrefix(ip: string): string {
-  const address = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+  const address = unmapped(ip);
   if (isIPv4(address)) return `${address.split('.').slice(0, 3).join('.')}.0/24`;
-  const [head = ''] = address.split('%');
-  const halves = head.split('::');
-  const left = (halves[0] ?? '').split(':').filter(Boolean);
-  const right = halves.length > 1 ? (halves[1] ?? '').split(':').filter(Boolean) : [];
-  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  const groups = ipv6Groups(address);
+  if (groups === null) return address;
   return `${groups
     .slice(0, 4)
-    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .map((g) => g.toString(16))
     .join(':')}::/64`;
+}
+
+/**
+ * What invalid tokens are counted per: an IPv4 address (IPv4-mapped IPv6 included), or the /64 of an
+ * IPv6 address, since one subscriber usually holds a whole /64 and picks any address in it.
+ */
+export function clientBucket(ip: string): string {
+  const address = unmapped(ip);
+  return isIPv4(address) ? address : ipPrefix(address);
 }
 
 /** What a new session records about its client (the user agent is also shown in session lists). */
@@ -88,7 +123,10 @@ export function bindingMismatch(
 
 /** Counting of invalid tokens per client. */
 export interface InvalidTokenOptions {
-  /** Invalid or unknown tokens from one IP within the window that raise a `bruteforce` event. @default 100 */
+  /**
+   * Invalid or unknown tokens from one client within the window that raise a `bruteforce` event; a
+   * client is an IPv4 address or an IPv6 /64. @default 100
+   */
   threshold?: number;
   /** Length of the counting window in seconds. @default 60 */
   windowSeconds?: number;
@@ -103,8 +141,9 @@ export function createInvalidTokenMonitor(options: InvalidTokenOptions | undefin
   // Insertion-ordered map used as a bounded LRU: the oldest client is forgotten first.
   const clients = new Map<string, { since: number; count: number }>();
   return {
-    record(ip: string | undefined): void {
-      if (ip === undefined) return;
+    record(address: string | undefined): void {
+      if (address === undefined) return;
+      const ip = clientBucket(address);
       const now = clock.now();
       let entry = clients.get(ip);
       if (entry === undefined || now - entry.since >= windowMs) entry = { since: now, count: 0 };

@@ -24,14 +24,31 @@ export function webRequestInfo(request: Request, ip?: string): RequestInfo {
   return info;
 }
 
-/** The peer address of a request served by `@hono/node-server` (its `env.incoming` is the `IncomingMessage`). */
-export function nodePeerAddress(env: unknown): string | undefined {
-  if (typeof env !== 'object' || env === null || !('incoming' in env)) return undefined;
-  const incoming = env.incoming;
-  if (typeof incoming !== 'object' || incoming === null || !('socket' in incoming)) return undefined;
-  const socket = incoming.socket;
-  if (typeof socket !== 'object' || socket === null || !('remoteAddress' in socket)) return undefined;
-  return typeof socket.remoteAddress === 'string' ? socket.remoteAddress : undefined;
+/** `value[name]` when `value` is an object, else `undefined`. */
+function field(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null ? Reflect.get(value, name) : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/**
+ * The peer address a Fetch API runtime hands its handler next to the request (`fetch(request,
+ * context)`), found by shape: Bun's `Server` (`server.requestIP(request).address`), Deno's
+ * `ServeHandlerInfo` (`info.remoteAddr.hostname`), and the bindings of `@hono/node-server`, the usual
+ * Node.js server for such handlers (`env.incoming.socket.remoteAddress`). `undefined` where the
+ * runtime passes no address (Cloudflare Workers, most frameworks): the adapters take a
+ * `clientAddress` option for those. Headers (`X-Forwarded-For`) are never read: a client sets them.
+ */
+export function runtimePeerAddress(request: Request, context: unknown): string | undefined {
+  const requestIP = field(context, 'requestIP');
+  if (typeof requestIP === 'function') {
+    return text(field(Reflect.apply(requestIP, context, [request]), 'address'));
+  }
+  const deno = text(field(field(context, 'remoteAddr'), 'hostname'));
+  if (deno !== undefined) return deno;
+  return text(field(field(field(context, 'incoming'), 'socket'), 'remoteAddress'));
 }
 
 /**
