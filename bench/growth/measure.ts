@@ -44,6 +44,8 @@ type Manager = SessionManager<Record<string, unknown>>;
 interface OpenStore {
   store: SessionStore;
   close(): Promise<unknown>;
+  /** Switches durability off while the store is filled (SQLite: synchronous=OFF; reads are measured with FULL). */
+  filling?: (on: boolean) => void;
 }
 
 /** Creates a session holding `data` through the manager (as a request would); its `Cookie` header. */
@@ -85,9 +87,16 @@ async function openStore(kind: string, dir: string, capacity: number): Promise<O
     return { store, close: () => store.close() };
   }
   if (kind === 'sqlite') {
-    const { createSqliteStore } = await import('sessionkit/stores/sqlite');
-    const store = createSqliteStore(join(dir, `growth-${Math.random().toString(36).slice(2)}.db`));
-    return { store, close: () => store.close() };
+    const [{ createSqliteStore }, { default: Database }] = await Promise.all([
+      import('sessionkit/stores/sqlite'),
+      import('better-sqlite3'),
+    ]);
+    // Opened here (as the store opens its own file: WAL, synchronous=FULL) so that filling can skip the fsyncs.
+    const db = new Database(join(dir, `growth-${Math.random().toString(36).slice(2)}.db`));
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL');
+    const store = createSqliteStore(db);
+    const filling = (on: boolean) => db.exec(`PRAGMA synchronous = ${on ? 'OFF' : 'FULL'}`);
+    return { store, filling, close: async () => db.close() };
   }
   if (redisPort === 0) throw new Error('no private redis-server (BENCH_REDIS_PORT)');
   const [{ Redis }, { createRedisStore }] = await Promise.all([
@@ -127,19 +136,32 @@ async function bySize(dir: string, out: GrowthResult): Promise<void> {
   }
 }
 
-/** Fills the store up to `target` sessions (10 writes in flight), keeping a sample of cookies. */
-async function fill(manager: Manager, have: number, target: number, sample: string[], deadline: number) {
+/**
+ * Brings the store to `target` sessions: 200 real ones through the manager (their cookies join
+ * `sample`, so the sessions read are spread over the whole population), the rest copies of a real
+ * record under random keys, written straight to the store with 100 in flight.
+ */
+async function fill(
+  manager: Manager,
+  store: SessionStore,
+  have: number,
+  target: number,
+  sample: string[],
+  deadline: number,
+): Promise<number> {
   const data = { n: 0, profile: PROFILE };
   let next = have;
+  for (let i = 0; i < 200 && next < target; i++, next++) sample.push(await createSession(manager, data));
+  const probe = await manager.load(sample[sample.length - 1]);
+  const record = await store.get(probe.id);
+  if (record === null) throw new Error('a session just created is missing');
   const worker = async () => {
     while (next < target && performance.now() < deadline) {
-      const index = next++;
-      const cookie = await createSession(manager, data);
-      if (sample.length < 2000) sample.push(cookie);
-      else if (index % 97 === 0) sample[index % 2000] = cookie;
+      next++;
+      await store.set(`growth-${next}-${Math.random().toString(36).slice(2)}`, record);
     }
   };
-  await Promise.all(Array.from({ length: 10 }, worker));
+  await Promise.all(Array.from({ length: 100 }, worker));
   return Math.min(next, target);
 }
 
@@ -148,13 +170,15 @@ async function byCount(dir: string, out: GrowthResult): Promise<void> {
   const iterations = quick ? 200 : 2000;
   for (const kind of STORES) {
     const deadline = performance.now() + (budgetMs - elapsed()) / (STORES.length - STORES.indexOf(kind));
-    const { store, close } = await openStore(kind, dir, Math.max(...counts) + 1000);
+    const { store, close, filling } = await openStore(kind, dir, Math.max(...counts) + 1000);
     try {
       const manager: Manager = createSessionManager({ store, insecureDevCookies: true });
       const sample: string[] = [];
       let sessions = 0;
       for (const wanted of counts) {
-        sessions = await fill(manager, sessions, wanted, sample, deadline);
+        filling?.(true);
+        sessions = await fill(manager, store, sessions, wanted, sample, deadline);
+        filling?.(false);
         const latency = await timed(iterations, (i) =>
           read(manager, sample[(i * 7919) % sample.length] ?? ''),
         );

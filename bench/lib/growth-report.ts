@@ -44,8 +44,11 @@ ${sizeRows.join('\n')}
 
 ## Read latency by stored sessions
 
-Sessions of ~200 bytes (the counter and the benchmark profile), created through the manager; reads pick
-sessions at random from a sample spread over the whole population. Flat is the goal.
+Sessions of ~200 bytes (the counter and the benchmark profile). At each step 200 sessions are created
+through the manager and the rest of the population are copies of a real record under random keys, written
+straight to the store (SQLite with \`synchronous = OFF\` while filling, \`FULL\` while reading); reads pick the
+real sessions, spread over the whole population. Filling is bounded in time: a count not reached in the
+budget is measured at the count reached. Flat is the goal.
 
 | store | wanted | stored | read p50 µs | read p99 µs |
 |---|---|---|---|---|
