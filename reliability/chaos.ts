@@ -6,6 +6,8 @@
  * (reliability/lib/failover-scenarios.ts). Bounded: aborts after 30 minutes (6 with --quick).
  */
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   createChaosContext,
   FULL_TIMING,
@@ -15,14 +17,21 @@ import {
   scenarios,
 } from './lib/chaos-scenarios.js';
 import { deadline } from './lib/cleanup.js';
-import { flags, saveResult, say } from './lib/cli.js';
+import { flags, ROOT, saveResult, say } from './lib/cli.js';
+import { failoverChart } from './lib/failover-chart.js';
 import { failoverScenarios } from './lib/failover-scenarios.js';
+import {
+  insideAppNamespace,
+  partitionScenarios,
+  resultsPath,
+  runPartitioned,
+} from './lib/partition-scenarios.js';
 import { markdownTable } from './lib/stats.js';
 
 const options = flags();
 deadline(options.quick ? 6 * 60_000 : 30 * 60_000, 'chaos');
 const only = options.values.get('only')?.split(',');
-const selected = [...scenarios, ...failoverScenarios].filter((scenario) =>
+const selected = [...scenarios, ...failoverScenarios, ...partitionScenarios].filter((scenario) =>
   only === undefined
     ? !options.quick || scenario.quick
     : only.includes(scenario.name) || (scenario.group !== undefined && only.includes(scenario.group)),
@@ -32,10 +41,15 @@ say(
   `chaos: ${selected.length} scenarios, ${timing.visitors} visitors, phases ${timing.beforeMs}/${timing.faultMs}/${timing.afterMs} ms`,
 );
 
-const context = await createChaosContext();
+// The partition scenarios run in a child inside a network namespace (this process, when it is that child).
+const child = insideAppNamespace();
+const local = selected.filter((scenario) => child || scenario.group !== 'partition');
+const partitioned = child ? [] : selected.filter((scenario) => scenario.group === 'partition');
+const context = local.length > 0 ? await createChaosContext() : undefined;
 const results: ScenarioResult[] = [];
 try {
-  for (const scenario of selected) {
+  for (const scenario of local) {
+    if (context === undefined) break;
     say(`\n## ${scenario.name}: ${scenario.title}`);
     const result = await runScenario(scenario, context, timing);
     results.push(result);
@@ -52,14 +66,27 @@ try {
     }
     say(`events ${JSON.stringify(result.events)}`);
     if (result.failovers !== undefined) {
-      say(`acknowledged writes lost ${result.acknowledgedLost}`);
+      say(`acknowledged writes lost ${result.acknowledgedLost}; late writes ${result.lateWrites}`);
       for (const failover of result.failovers) say(`  failover: ${JSON.stringify(failover)}`);
     }
     for (const example of result.examples.slice(0, 5)) say(`  example: ${example}`);
     say(result.passed ? 'PASS' : `FAIL: ${result.failures.join('; ')}`);
   }
 } finally {
-  await context.close();
+  await context?.close();
+}
+if (partitioned.length > 0) {
+  results.push(
+    ...(await runPartitioned(
+      partitioned.map((scenario) => scenario.name),
+      options.quick,
+    )),
+  );
+}
+const childResults = resultsPath();
+if (child && childResults !== undefined) {
+  writeFileSync(childResults, JSON.stringify(results));
+  process.exit(0);
 }
 
 say(
@@ -100,5 +127,16 @@ say(
     }),
   )}`,
 );
+const chart = failoverChart(
+  results,
+  `${timing.visitors} users, closed loop; one panel per failover scenario (grey spikes: a master SIGKILLed)`,
+);
+if (chart !== undefined) {
+  const path = options.quick
+    ? join(ROOT, '.data', 'reliability', 'chaos-failover-quick.svg')
+    : join(ROOT, 'docs', 'reliability-failover.svg');
+  writeFileSync(path, chart);
+  say(`chart ${path}`);
+}
 say(`\nsaved ${saveResult(options.quick ? 'chaos-quick' : 'chaos', { timing, results })}`);
 process.exit(results.every((r) => r.passed) ? 0 : 1);

@@ -63,6 +63,7 @@ function reports(times: readonly FailoverTimes[], tally: Tally): FailoverReport[
     const failed = tally.failures.filter(([sent]) => sent >= time.killedAt && sent < end);
     const last = failed.reduce((latest, [, answered]) => Math.max(latest, answered), time.killedAt);
     return {
+      atMs: time.killedAt,
       promotedMs: Math.round(time.promotedMs),
       rejoinedMs: Math.round(time.rejoinedMs),
       writesBackMs: Math.round(last - time.killedAt),
@@ -71,13 +72,13 @@ function reports(times: readonly FailoverTimes[], tally: Tally): FailoverReport[
   });
 }
 
-/** Load before, then `timing.failovers` failovers (each followed by `timing.beforeMs` of load), then after. */
+/** Load before, then `timing.failovers` failovers (each followed by `failoverGapMs` of load), then after. */
 function failoverSteps(timing: ChaosTiming, server: ReplicatedRedis, times: FailoverTimes[]): Step[] {
   const steps: Step[] = [{ phase: 'before', ms: timing.beforeMs }];
   for (let i = 0; i < (timing.failovers ?? 1); i++) {
     steps.push({
       phase: 'fault',
-      ms: timing.beforeMs,
+      ms: timing.failoverGapMs ?? timing.beforeMs,
       action: async () => {
         times.push(await server.failover());
       },
@@ -113,6 +114,7 @@ async function failoverRig(
     steps: (timing) => failoverSteps(timing, server, times),
     statuses: durable === undefined ? ['200', '503'] : ['200'],
     loss: options.wait || durable !== undefined ? 'none' : 'measured',
+    allowLateWrites: true,
     failovers: (tally) => reports(times, tally),
     async close() {
       client.disconnect();

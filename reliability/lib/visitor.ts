@@ -196,13 +196,17 @@ export class Visitor {
       this.#violation(kind, `${this.id} got owner ${String(body.owner)} (cookie change: ${change})`);
       return reply;
     }
+    // Above the model: a write answered with a failure that landed after a later read had not shown
+    // it (`late-write`). Below it: an acknowledged write is gone or a read is stale (`counter`, `value`).
     if (body.n === null || body.n < floor || body.n > model.hi) {
-      this.#violation('counter', `${this.id}: n=${String(body.n)} outside [${floor}, ${model.hi}]`);
+      const kind = body.n !== null && body.n > model.hi ? 'late-write' : 'counter';
+      this.#violation(kind, `${this.id}: n=${String(body.n)} outside [${floor}, ${model.hi}]`);
     }
     for (const [key, possible] of model.values) {
       const actual = body.values[key] ?? null;
       if (!possible.has(actual) && !before.get(key)?.has(actual)) {
-        this.#violation('value', `${this.id}: ${key}=${String(actual)} not in {${[...possible].join(', ')}}`);
+        const kind = newerThanAll(actual, [...possible, ...(before.get(key) ?? [])]) ? 'late-write' : 'value';
+        this.#violation(kind, `${this.id}: ${key}=${String(actual)} not in {${[...possible].join(', ')}}`);
       }
     }
     // A reply to a request that ran alone is the whole truth: later checks compare against it exactly.
@@ -237,4 +241,15 @@ function begin(model: Model, operation: Operation): void {
 function confirm(model: Model, operation: Operation): void {
   if (operation.kind === 'incr') model.lo++;
   if (operation.kind === 'set') model.values.set(operation.key, new Set([operation.value]));
+}
+
+/** Sequence number of a value `<visitor>.<seq>` (values only grow), or -1 for none. */
+function sequence(value: string | null): number {
+  const seq = value === null ? Number.NaN : Number(value.slice(value.lastIndexOf('.') + 1));
+  return Number.isNaN(seq) ? -1 : seq;
+}
+
+/** Whether `actual` was written after every value in `known`. */
+function newerThanAll(actual: string | null, known: ReadonlyArray<string | null>): boolean {
+  return actual !== null && known.every((value) => sequence(actual) > sequence(value));
 }
