@@ -36,9 +36,12 @@ const selected = [...scenarios, ...failoverScenarios, ...partitionScenarios].fil
     ? !options.quick || scenario.quick
     : only.includes(scenario.name) || (scenario.group !== undefined && only.includes(scenario.group)),
 );
-const timing = options.quick ? QUICK_TIMING : FULL_TIMING;
+const timing = {
+  ...(options.quick ? QUICK_TIMING : FULL_TIMING),
+  ...(options.values.has('replica-lag-ms') ? { replicaLagMs: options.number('replica-lag-ms', 300) } : {}),
+};
 say(
-  `chaos: ${selected.length} scenarios, ${timing.visitors} visitors, phases ${timing.beforeMs}/${timing.faultMs}/${timing.afterMs} ms`,
+  `chaos: ${selected.length} scenarios, ${timing.visitors} visitors, phases ${timing.beforeMs}/${timing.faultMs}/${timing.afterMs} ms, ${timing.failovers} failovers (replica lag ${timing.replicaLagMs} ms)`,
 );
 
 // The partition scenarios run in a child inside a network namespace (this process, when it is that child).

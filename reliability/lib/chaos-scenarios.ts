@@ -32,6 +32,8 @@ export interface ChaosTiming {
   /** Failovers per failover scenario, each followed by `failoverGapMs` of load. */
   failovers?: number;
   failoverGapMs?: number;
+  /** How long the replica to be promoted lags (is frozen) before each master is killed. */
+  replicaLagMs?: number;
 }
 
 /** CI-sized runs: a few seconds per phase. */
@@ -42,6 +44,7 @@ export const QUICK_TIMING: ChaosTiming = {
   afterMs: 3000,
   failovers: 1,
   failoverGapMs: 1500,
+  replicaLagMs: 300,
 };
 /** `npm run chaos`. */
 export const FULL_TIMING: ChaosTiming = {
@@ -51,6 +54,7 @@ export const FULL_TIMING: ChaosTiming = {
   afterMs: 15_000,
   failovers: 10,
   failoverGapMs: 3000,
+  replicaLagMs: 300,
 };
 
 /** Milliseconds a store call may take in the scenarios that bound it (`withTimeout`). */

@@ -80,7 +80,7 @@ function failoverSteps(timing: ChaosTiming, server: ReplicatedRedis, times: Fail
       phase: 'fault',
       ms: timing.failoverGapMs ?? timing.beforeMs,
       action: async () => {
-        times.push(await server.failover());
+        times.push(await server.failover(timing.replicaLagMs ?? 0));
       },
     });
   }

@@ -27,8 +27,12 @@ export interface FailoverTimes {
 export interface ReplicatedRedis {
   /** The address clients start from (Cluster nodes or sentinels). */
   readonly seeds: ReadonlyArray<{ host: string; port: number }>;
-  /** SIGKILLs a master, waits for the promotion, restarts the old master as a replica. */
-  failover(): Promise<FailoverTimes>;
+  /**
+   * SIGKILLs a master, waits for the promotion, restarts the old master as a replica. With `lagMs`,
+   * the replica to be promoted has missed the master's last `lagMs` of writes (its link dropped, as
+   * in a network blip or a replica that fell behind): see `killLagging`.
+   */
+  failover(lagMs?: number): Promise<FailoverTimes>;
   /** Sends a signal to the data node on `port` (SIGSTOP freezes it, SIGCONT resumes it). */
   signal(port: number, signal: NodeJS.Signals): void;
   close(): Promise<void>;
@@ -103,6 +107,30 @@ const BASE_ARGS = [
   // A replica that (re)joins syncs at once rather than after the default 5 s of waiting for others.
   ...['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0', '--repl-diskless-load', 'swapdb'],
 ];
+
+/**
+ * With `lagMs`: freezes `replica` and has the master drop its link to it (the bytes already in the
+ * replica's socket still arrive; nothing after does), waits `lagMs` while the master acknowledges
+ * writes no replica has, then SIGKILLs the master and resumes the replica. Resolves the kill's time.
+ */
+async function killLagging(
+  master: Restartable,
+  replica: Restartable | undefined,
+  lagMs: number,
+): Promise<number> {
+  if (lagMs > 0) {
+    replica?.signal('SIGSTOP');
+    await ask(master.port, 'CLIENT', 'KILL', 'TYPE', 'replica').catch(() => undefined);
+    await sleep(lagMs);
+  }
+  const killedAt = performance.now();
+  try {
+    await master.kill('SIGKILL');
+  } finally {
+    if (lagMs > 0) replica?.signal('SIGCONT');
+  }
+  return killedAt;
+}
 
 /** One `CLUSTER NODES` line: id, port, flags, master id. */
 interface ClusterNode {
@@ -181,7 +209,7 @@ export async function startRedisCluster(options: { nodeTimeoutMs: number }): Pro
   let next = 0;
   return {
     seeds: ports.map((port) => ({ host: HOST, port })),
-    async failover() {
+    async failover(lagMs = 0) {
       const live = [...servers.entries()].filter(([, server]) => server.running).map(([port]) => port);
       const nodes = await clusterNodes(live[0] ?? 0);
       const masters = nodes.filter((node) => node.master && !node.failed).sort((a, b) => a.port - b.port);
@@ -191,8 +219,7 @@ export async function startRedisCluster(options: { nodeTimeoutMs: number }): Pro
       if (victim === undefined || replica === undefined || server === undefined) {
         throw new Error('no master with a replica to fail over');
       }
-      const killedAt = performance.now();
-      await server.kill('SIGKILL');
+      const killedAt = await killLagging(server, servers.get(replica.port), lagMs);
       await until(`replica ${replica.port} to be promoted`, async () => {
         const role = await ask(replica.port, 'ROLE');
         return Array.isArray(role) && role[0] === 'master';
@@ -297,13 +324,12 @@ export async function startSentinelGroup(options: { downAfterMs: number }): Prom
   }
   return {
     seeds: sentinelPorts.map((port) => ({ host: HOST, port })),
-    async failover() {
+    async failover(lagMs = 0) {
       const old = await masterPort();
       const server = data.get(old);
       const promoted = [...data.keys()].find((port) => port !== old);
       if (server === undefined || promoted === undefined) throw new Error(`unknown master ${old}`);
-      const killedAt = performance.now();
-      await server.kill('SIGKILL');
+      const killedAt = await killLagging(server, data.get(promoted), lagMs);
       await until('the sentinels to promote the replica', async () => (await masterPort()) === promoted);
       const promotedMs = performance.now() - killedAt;
       // Restarted as a replica of the new master at once: an empty master must never serve.
