@@ -20,19 +20,6 @@ interface Harness {
 type Run = (body: (harness: Harness, t: TestContext) => Promise<void>) => (t: TestContext) => Promise<void>;
 type Data = Record<string, number>;
 
-/**
- * Stores whose `destroy` does not return the successor yet (issue 11), so revoking a lineage cannot
- * follow its links there. TODO(stores helper): empty this once redis and memcached return it.
- */
-const SUCCESSOR_PENDING = new Set(['redis', 'memcached']);
-
-/** Skips a test that needs `destroy` to return the successor, on a store listed above; true when skipped. */
-export function lineagePending(store: SessionStore, t: TestContext): boolean {
-  if (!SUCCESSOR_PENDING.has(store.kind)) return false;
-  t.skip(`the ${store.kind} store does not return the successor from destroy yet`);
-  return true;
-}
-
 /** A manager over a pausable wrapper of the harness store, with the helpers every race needs. */
 function lineageOf(harness: Harness, options: Partial<SessionManagerOptions> = {}) {
   const store = pausableStore(harness.store);
@@ -127,8 +114,7 @@ export function describeLifecycleRaces(run: Run): void {
 
     it(
       'race 2: a logout racing a rotation leaves no successor alive (rotation held between its two steps, or done)',
-      run(async (harness, t) => {
-        if (lineagePending(harness.store, t)) return;
+      run(async (harness) => {
         const options = { rotateAfterSeconds: 900, rotationGraceSeconds: 60 };
         const { store, manager, header, tokenOf, cookieValue, create, assertRevoked } = lineageOf(
           harness,
@@ -162,7 +148,6 @@ export function describeLifecycleRaces(run: Run): void {
           t.skip('no per-user index in this store');
           return;
         }
-        if (lineagePending(harness.store, t)) return;
         const { store, manager, header, tokenOf, create, assertRevoked } = lineageOf(harness, {
           rotateAfterSeconds: 900,
           rotationGraceSeconds: 60,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { SessionData, SessionPatch, SessionRecord, SessionStore } from '../stores/types.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
-import { describeLifecycleRaces, lineagePending } from './lifecycle-conformance.js';
+import { describeLifecycleRaces } from './lifecycle-conformance.js';
 import { randomKey, randomUserId, sampleMeta, sampleRecord } from './records.js';
 import { describeSessionBehaviour } from './session-conformance.js';
 
