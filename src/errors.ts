@@ -15,14 +15,17 @@ export type SessionErrorCode =
   | 'ERR_SESSION_CONFLICT'
   | 'ERR_SESSION_LIMIT';
 
-/** Base class of every sessionkit error. */
-export class SessionError extends Error {
+/**
+ * Base class of every sessionkit error. Each subclass fixes `C` to its literal code, so a check of
+ * `code` on an {@link AnySessionError} narrows to that subclass and its properties.
+ */
+export class SessionError<C extends SessionErrorCode = SessionErrorCode> extends Error {
   /** Stable machine-readable code. */
-  readonly code: SessionErrorCode;
+  readonly code: C;
   /** HTTP status an adapter sends for this error when the app does not handle it. */
   readonly status: number;
 
-  constructor(code: SessionErrorCode, message: string, status: number, options?: { cause?: unknown }) {
+  constructor(code: C, message: string, status: number, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -31,7 +34,7 @@ export class SessionError extends Error {
 }
 
 /** A configuration mistake, thrown at construction. `option` names the offending option. */
-export class SessionConfigError extends SessionError {
+export class SessionConfigError extends SessionError<'ERR_SESSION_CONFIG'> {
   readonly option: string;
   constructor(option: string, message: string) {
     super('ERR_SESSION_CONFIG', `sessionkit: invalid option "${option}": ${message}`, 500);
@@ -40,7 +43,7 @@ export class SessionConfigError extends SessionError {
 }
 
 /** The store failed (unreachable, timed out, refused a write). Adapters answer 503. */
-export class SessionStoreError extends SessionError {
+export class SessionStoreError extends SessionError<'ERR_SESSION_STORE'> {
   /** The store operation that failed, e.g. `"get"`. */
   readonly operation: string;
   /** The store's `kind`, e.g. `"redis"`. */
@@ -58,7 +61,7 @@ export class SessionStoreError extends SessionError {
 }
 
 /** A cookie-only session does not fit in the configured number of cookies. */
-export class SessionTooLargeError extends SessionError {
+export class SessionTooLargeError extends SessionError<'ERR_SESSION_TOO_LARGE'> {
   /** Bytes the sealed session needs. */
   readonly size: number;
   /** Bytes available under the configured cookie limits. */
@@ -75,7 +78,7 @@ export class SessionTooLargeError extends SessionError {
 }
 
 /** A value given to `session.set()` cannot be stored. `key` names the session key. */
-export class SessionValueError extends SessionError {
+export class SessionValueError extends SessionError<'ERR_SESSION_VALUE'> {
   readonly key: string;
   constructor(key: string, reason: string) {
     super('ERR_SESSION_VALUE', `sessionkit: cannot store session key "${key}": ${reason}`, 500);
@@ -84,14 +87,14 @@ export class SessionValueError extends SessionError {
 }
 
 /** The session was used in a way its state does not allow (e.g. written after `destroy()`). */
-export class SessionStateError extends SessionError {
+export class SessionStateError extends SessionError<'ERR_SESSION_STATE'> {
   constructor(message: string) {
     super('ERR_SESSION_STATE', `sessionkit: ${message}`, 500);
   }
 }
 
 /** `update()` could not win its compare-and-set after the configured number of attempts. */
-export class SessionConflictError extends SessionError {
+export class SessionConflictError extends SessionError<'ERR_SESSION_CONFLICT'> {
   readonly key: string;
   constructor(key: string, attempts: number) {
     super(
@@ -104,7 +107,7 @@ export class SessionConflictError extends SessionError {
 }
 
 /** `login()` was refused because the user already has `maxSessionsPerUser` sessions (policy "reject"). */
-export class SessionLimitError extends SessionError {
+export class SessionLimitError extends SessionError<'ERR_SESSION_LIMIT'> {
   readonly limit: number;
   constructor(limit: number) {
     super('ERR_SESSION_LIMIT', `sessionkit: the user already has the maximum of ${limit} sessions`, 403);
@@ -112,7 +115,34 @@ export class SessionLimitError extends SessionError {
   }
 }
 
-/** True when `error` is a sessionkit error (any code). */
-export function isSessionError(error: unknown): error is SessionError {
-  return error instanceof SessionError;
+/**
+ * Every error sessionkit throws, as a union discriminated by `code`.
+ *
+ * @example
+ * ```ts
+ * if (isSessionError(e) && e.code === 'ERR_SESSION_STORE') console.log(e.store, e.operation);
+ * ```
+ */
+export type AnySessionError =
+  | SessionConfigError
+  | SessionStoreError
+  | SessionTooLargeError
+  | SessionValueError
+  | SessionStateError
+  | SessionConflictError
+  | SessionLimitError;
+
+const errorClasses = [
+  SessionConfigError,
+  SessionStoreError,
+  SessionTooLargeError,
+  SessionValueError,
+  SessionStateError,
+  SessionConflictError,
+  SessionLimitError,
+];
+
+/** True when `error` is a sessionkit error (any code); narrows to {@link AnySessionError}. */
+export function isSessionError(error: unknown): error is AnySessionError {
+  return errorClasses.some((errorClass) => error instanceof errorClass);
 }

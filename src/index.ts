@@ -20,6 +20,7 @@ export type {
   UserSessionInfo,
 } from './core/types.js';
 export {
+  type AnySessionError,
   isSessionError,
   SessionConfigError,
   SessionConflictError,
