@@ -17,6 +17,7 @@ import {
 } from './cart.js';
 import { ShopError } from './errors.js';
 import { BODY_LIMIT, meOf, requireUser } from './http.js';
+import { markLoggedOut, markSignedIn } from './signed-in.js';
 import type { SessionBackend } from './stores.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -92,12 +93,14 @@ export function apiRouter(sessions: SessionMiddleware<ShopData>, backend: Sessio
       throw new ShopError(400, '"username" must be 1 to 32 letters, digits, ".", "_" or "-"');
     }
     await session.login(username);
+    markSignedIn(res, backend.secureCookies);
     session.flash('notice', `Welcome, ${username}! Logging in gave your session a new token and id.`);
     res.json(meOf(session, backend));
   });
 
   api.post('/logout', async (req, res) => {
     await sessions.of(req).destroy();
+    markLoggedOut(res, backend.secureCookies);
     res.json({ user: null });
   });
 
@@ -114,6 +117,7 @@ export function apiRouter(sessions: SessionMiddleware<ShopData>, backend: Sessio
     const id = req.params.id;
     if (id === session.id) {
       await session.destroy();
+      markLoggedOut(res, backend.secureCookies);
       res.json({ revoked: id, current: true });
       return;
     }

@@ -26,15 +26,18 @@ body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica
   color:#1f2421;background:#f5f2ec}
 a{color:#245c3b}
 code,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.86em}
-.dev{background:#fff3cd;color:#5c4500;border-bottom:1px solid #ecd58a;padding:.35rem 1.25rem;font-size:.84rem}
+.dev{background:#fff3cd;color:#5c4500;border-bottom:1px solid #ecd58a;padding:.35rem 1.25rem;font-size:.84rem;
+  overflow-wrap:anywhere}
 header{background:#1f3d2b;color:#fff}
-header .bar{max-width:1180px;margin:0 auto;padding:.8rem 1.25rem;display:flex;gap:1.5rem;align-items:center}
+header .bar{max-width:1180px;margin:0 auto;padding:.8rem 1.25rem;display:flex;flex-wrap:wrap;gap:.6rem 1.5rem;
+  align-items:center}
 header .brand{font-weight:700;font-size:1.15rem;color:#fff;text-decoration:none;letter-spacing:.01em}
 header .brand small{font-weight:400;opacity:.7;font-size:.8rem;margin-left:.4rem}
-header nav{display:flex;gap:1.1rem;flex:1}
+header nav{display:flex;flex-wrap:wrap;gap:.2rem 1.1rem;flex:1 1 auto}
 header nav a{color:#dfe9e2;text-decoration:none;padding:.2rem 0;border-bottom:2px solid transparent}
 header nav a.active{color:#fff;border-bottom-color:#9fd3a9}
-header .who{display:flex;gap:.6rem;align-items:center;font-size:.9rem}
+header .who{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;font-size:.9rem;min-width:0;
+  overflow-wrap:anywhere}
 header .who form{margin:0}
 header .who button,header .who a{background:transparent;color:#fff;border:1px solid #5d7d69;border-radius:6px;
   padding:.2rem .7rem;text-decoration:none;font-size:.9rem}
@@ -43,7 +46,17 @@ header .who a.active{border-color:#9fd3a9}
   white-space:nowrap}
 .page{max-width:1180px;margin:0 auto;padding:1.25rem;display:grid;grid-template-columns:1fr 320px;gap:1.5rem;
   align-items:start}
+.page>*{min-width:0}
 @media (max-width:900px){.page{grid-template-columns:1fr}}
+@media (max-width:560px){header .bar,.page{padding-left:.75rem;padding-right:.75rem}header .bar{gap:.5rem 1rem}}
+@media (max-width:560px){
+  table.stack,table.stack tbody,table.stack tfoot,table.stack tr,table.stack td{display:block;width:100%}
+  table.stack thead{display:none}
+  table.stack tr{padding:.4rem 0;border-bottom:1px solid #eee8dd}
+  table.stack td{border:0;padding:.2rem .75rem;text-align:left}
+  table.stack td:empty{display:none}
+  table.stack td[data-label]::before{content:attr(data-label) ": ";color:#6b6458;font-size:.8rem}
+}
 h1{font-size:1.45rem;margin:.2rem 0 1rem}
 .notice{border-radius:8px;padding:.6rem .9rem;margin:0 0 1rem;background:#e3f1e5;border:1px solid #b5d8bb;color:#1d4a2a}
 .notice.error{background:#fbe4e1;border-color:#eab5ad;color:#7a2014}

@@ -23,8 +23,10 @@ describe('the demo shop in Chromium', { skip: chromiumSkip(), timeout: 60_000 },
   const contexts: BrowserContext[] = [];
 
   /** A fresh browser profile's tab: its page errors (a CSP violation, a script error) fail the test. */
-  async function newTab(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1200, height: 760 } });
+  async function newTab(
+    viewport = { width: 1200, height: 760 },
+  ): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+    const context = await browser.newContext({ baseURL: server.url, viewport });
     context.setDefaultTimeout(10_000);
     contexts.push(context);
     const page = await context.newPage();
@@ -48,6 +50,25 @@ describe('the demo shop in Chromium', { skip: chromiumSkip(), timeout: 60_000 },
     await page.fill('input[name=username]', username);
     await page.click('form[data-path="/api/login"] button');
     await page.locator('#user', { hasText: username }).waitFor();
+  }
+
+  /** Where the elements matching `selector` are (at least one must exist). */
+  async function boxes(page: Page, selector: string): Promise<{ x: number; width: number }[]> {
+    const found = await page.locator(selector).evaluateAll((elements) =>
+      elements.map((element) => {
+        const rect = element.getBoundingClientRect();
+        return { x: rect.x, width: rect.width };
+      }),
+    );
+    assert.ok(found.length > 0, `no ${selector}`);
+    return found;
+  }
+
+  /** The cookies besides the session's, as `name=value`. */
+  async function otherCookies(context: BrowserContext): Promise<string[]> {
+    return (await context.cookies(server.url))
+      .filter((c) => c.name !== 'sid')
+      .map((c) => `${c.name}=${c.value}`);
   }
 
   async function apiGet(page: Page, path: string): Promise<unknown> {
@@ -126,9 +147,55 @@ describe('the demo shop in Chromium', { skip: chromiumSkip(), timeout: 60_000 },
 
     await phone.page.reload();
     assert.equal(await phone.page.locator('#user').count(), 0, 'the phone is signed out');
+    assert.match(
+      (await phone.page.textContent('#notice')) ?? '',
+      /logged out on this device: your session was revoked from another device/,
+      'the phone is told why',
+    );
+    await phone.page.reload();
+    assert.equal(await phone.page.isHidden('#notice'), true, 'once');
     assert.equal(asMe(await apiGet(phone.page, '/api/me')).user, null);
     assert.equal(asMe(await apiGet(laptop.page, '/api/me')).user, 'bob');
+
+    // The only other cookie says "signed in" and nothing else: no token, no id.
+    assert.deepEqual(await otherCookies(laptop.context), ['signed-in=1']);
+    await laptop.page.goto('/');
+    await laptop.page.click('form[data-path="/api/logout"] button');
+    await laptop.page.locator('#notice', { hasText: 'You are logged out' }).waitFor();
+    assert.equal(await laptop.page.locator('#user').count(), 0);
+    assert.deepEqual(await otherCookies(laptop.context), [], 'said once, then cleared');
     assert.deepEqual([...laptop.errors, ...phone.errors], []);
+  });
+
+  it('fits a 390 px phone: no sideways scrolling, the header wraps, every action in view', async () => {
+    const phone = await newTab({ width: 390, height: 844 });
+    const other = await newTab();
+    await logIn(other.page, 'carol-on-a-phone');
+    await logIn(phone.page, 'carol-on-a-phone');
+    await phone.page.click('article[data-sku="mug"] button');
+    await phone.page.locator('#notice', { hasText: 'Added 1 ×' }).waitFor();
+    for (const path of ['/', '/cart', '/login', '/sessions']) {
+      await phone.page.goto(path);
+      const { scrollWidth, clientWidth } = await phone.page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth,
+      }));
+      assert.ok(
+        scrollWidth <= clientWidth,
+        `${path} is ${scrollWidth} px wide in a ${clientWidth} px window`,
+      );
+      const actions = ['header nav a', 'form[data-path="/api/logout"] button'];
+      if (path === '/cart') actions.push('tr[data-sku] button');
+      if (path === '/sessions') actions.push('tr[data-session] button');
+      for (const selector of actions) {
+        for (const box of await boxes(phone.page, selector)) {
+          assert.ok(box.x >= 0 && box.x + box.width <= clientWidth, `${path}: ${selector} is off screen`);
+        }
+      }
+    }
+    await phone.page.click('tr[data-session] button');
+    await phone.page.locator('#notice', { hasText: 'that device is logged out' }).waitFor();
+    assert.deepEqual([...phone.errors, ...other.errors], []);
   });
 
   it('counts twenty parallel add-to-cart requests from the page exactly', async () => {

@@ -7,6 +7,7 @@ import { systemClock } from '../src/index.js';
 import { cartSummary, type ShopData } from './cart.js';
 import type { Html } from './html.js';
 import { aboutOf, pageHeaders } from './http.js';
+import { endedNotice } from './signed-in.js';
 import type { SessionBackend } from './stores.js';
 import {
   cartBody,
@@ -33,7 +34,9 @@ export function pageRouter(sessions: SessionMiddleware<ShopData>, backend: Sessi
       csrfToken: session.csrfToken(),
       user: session.userId,
       cartCount: cartSummary(session.get('cart')).count,
-      notice: session.consumeFlash<string>('notice'),
+      notice:
+        session.consumeFlash<string>('notice') ??
+        endedNotice(req, res, backend.secureCookies, session.userId),
       about: aboutOf(session, backend),
       now: systemClock.now(),
     };

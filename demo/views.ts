@@ -120,20 +120,20 @@ export function cartBody(cart: readonly CartLine[] | undefined): Html {
     const path = `/api/cart/items/${encodeURIComponent(product.sku)}`;
     return html`<tr data-sku="${product.sku}">
   <td><div class="product">${swatch(product, PRODUCTS.indexOf(product))}<span>${product.name}</span></div></td>
-  <td class="num">${formatPrice(product.price)}</td>
+  <td class="num" data-label="Price">${formatPrice(product.price)}</td>
   <td><form data-path="${path}" data-method="PUT">
     <input type="number" name="qty" value="${line.qty}" min="1" max="${MAX_QTY}" required aria-label="Quantity of ${product.name}">
     <button type="submit" class="quiet">Update</button></form></td>
-  <td class="num qty-total">${formatPrice(product.price * line.qty)}</td>
+  <td class="num qty-total" data-label="Subtotal">${formatPrice(product.price * line.qty)}</td>
   <td><form data-path="${path}" data-method="DELETE"><button type="submit" class="quiet">Remove</button></form></td>
 </tr>`;
   });
   return html`<h1>Your cart</h1>
-<table>
+<table class="stack">
   <thead><tr><th>Product</th><th class="num">Price</th><th>Quantity</th><th class="num">Subtotal</th><th></th></tr></thead>
   <tbody>${rows}</tbody>
   <tfoot><tr><td>Total: <span id="item-count">${count}</span> ${count === 1 ? 'item' : 'items'}</td><td></td><td></td>
-    <td class="num" id="cart-total">${formatPrice(cartTotal(cart))}</td><td></td></tr></tfoot>
+    <td class="num" id="cart-total" data-label="Total">${formatPrice(cartTotal(cart))}</td><td></td></tr></tfoot>
 </table>
 <div class="actions"><a href="/">Continue shopping</a>
   <span class="muted">The cart lives in your session: reload, restart the server, log in — it stays.</span></div>`;
@@ -170,9 +170,9 @@ export function sessionsBody(view: SessionsView, now: number): Html {
   const rows = view.sessions.map(
     (session) => html`<tr data-session="${session.id}">
   <td title="${session.userAgent ?? ''}">${deviceName(session.userAgent)}</td>
-  <td class="mono">${session.id.slice(0, 12)}…</td>
-  <td>${when(session.authenticatedAt ?? session.createdAt, now)}</td>
-  <td>${when(session.lastSeenAt, now)}</td>
+  <td class="mono" data-label="Public id">${session.id.slice(0, 12)}…</td>
+  <td data-label="Signed in">${when(session.authenticatedAt ?? session.createdAt, now)}</td>
+  <td data-label="Last seen">${when(session.lastSeenAt, now)}</td>
   <td>${
     session.current
       ? html`<span class="badge">this device</span>`
@@ -181,7 +181,7 @@ export function sessionsBody(view: SessionsView, now: number): Html {
 </tr>`,
   );
   return html`<h1>Your sessions</h1>
-<table>
+<table class="stack">
   <thead><tr><th>Device</th><th>Public id</th><th>Signed in</th><th>Last seen</th><th></th></tr></thead>
   <tbody>${rows}</tbody>
 </table>
