@@ -28,7 +28,7 @@ import {
   tokenKey,
 } from './crypto.js';
 import { MAX_TIMEOUT_MS, withinDeadline } from './deadline.js';
-import { describeError, publish, type RejectReason } from './diagnostics.js';
+import { deliver, describeError, observed, publish, type RejectReason } from './diagnostics.js';
 import {
   type BindingOptions,
   bindingMismatch,
@@ -428,7 +428,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     state.tokenChanged = found.token !== token;
     state.insecureTransport = transportFix(config, request);
     state.rotationDue = config.rotateMs > 0 && now - (meta.rotatedAt ?? meta.createdAt) >= config.rotateMs;
-    publish({ type: 'loaded', id: found.key, store: kind });
+    if (observed('loaded')) deliver({ type: 'loaded', id: found.key, store: kind });
     return createSession<Data>(state, driver);
   }
 
@@ -465,7 +465,8 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       const result = await call('patch', () => store.patch(key, patch));
       if (result.status === 'ok') {
         applyWritten(state, result.record);
-        publish({ type: changed ? 'saved' : 'touched', id: key, store: kind });
+        const type = changed ? 'saved' : 'touched';
+        if (observed(type)) deliver({ type, id: key, store: kind });
         return;
       }
       if (!(await relocate(state, now))) return;
@@ -714,7 +715,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       await call('set', () => store.set(key, record));
       applyWritten(state, record);
       state.isNew = false;
-      publish({ type: 'created', id: key, store: kind });
+      if (observed('created')) deliver({ type: 'created', id: key, store: kind });
       return cookiesFor(state, now, false);
     }
     const touchDue = now - state.meta.lastSeenAt >= config.touchMs;
