@@ -118,7 +118,7 @@ function dataOf(bytes: number): Record<string, unknown> {
 }
 
 async function bySize(dir: string, out: GrowthResult): Promise<void> {
-  const iterations = quick ? 50 : 400;
+  const iterations = quick ? 50 : 200;
   for (const kind of STORES) {
     const { store, close } = await openStore(kind, dir, 1000);
     try {
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
         out.unavailable[name] = error instanceof Error ? error.message : String(error);
       }
     }
-    out.footprint = await bytesPerSession(dir, redisPort, quick ? 500 : 5000, out.unavailable);
+    out.footprint = await bytesPerSession(dir, redisPort, quick ? 500 : 2000, out.unavailable);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

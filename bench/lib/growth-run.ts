@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import type { GrowthResult } from '../growth/measure.js';
 import { COMPILED_GROWTH } from './build.js';
 import { growthChart, growthMarkdown } from './growth-report.js';
@@ -50,6 +51,9 @@ export async function runGrowth(
   command: string,
   log: (line: string) => void,
 ): Promise<GrowthResult> {
+  const load = loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' / ');
   const redis = await startPrivateRedis();
   if (typeof redis === 'string') log(`growth: no private redis-server (${redis}); Redis figures skipped`);
   else log(`growth: private redis-server on 127.0.0.1:${redis.port}`);
@@ -65,7 +69,7 @@ export async function runGrowth(
     if (writeDocs) {
       await writeFile(
         new URL('docs/benchmarks-growth.md', ROOT),
-        growthMarkdown(result, new Date().toISOString(), command),
+        growthMarkdown(result, new Date().toISOString(), command, load),
       );
       await writeFile(new URL('docs/benchmarks-growth.svg', ROOT), growthChart(result));
       log('docs: docs/benchmarks-growth.md, docs/benchmarks-growth.svg');
