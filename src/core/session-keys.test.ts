@@ -16,21 +16,8 @@ import type { SessionManager, UntypedSessionData } from './types.js';
 
 const SECRET = 'keys-test-Qe1WkZq8mX2rB7nL5pD4sF6hJ0aG9uK3iO8tT3v0c9y';
 const NAME = '__Host-sid';
-const UNSAFE = [
-  '__proto__',
-  'prototype',
-  'constructor',
-  'hasOwnProperty',
-  'isPrototypeOf',
-  'propertyIsEnumerable',
-  'toLocaleString',
-  'toString',
-  'valueOf',
-  '__defineGetter__',
-  '__defineSetter__',
-  '__lookupGetter__',
-  '__lookupSetter__',
-];
+/** Every name that reaches Object.prototype (its own members, `__proto__` among them) and `prototype`. */
+const UNSAFE = [...Object.getOwnPropertyNames(Object.prototype), 'prototype'];
 /** A record's data as a tampered store row or a crafted seal holds it: own `__proto__` keys, top and nested. */
 const CRAFTED =
   '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"polluted":true}},"toString":"x",' +
