@@ -185,8 +185,13 @@ describe('docs/security.md defaults (SEC-28)', () => {
     store.failing.clear();
     assert.equal(observed, policy);
 
-    const alarm = /^(\d+) per (\d+) s per client IP$/.exec(documented('invalidTokens'));
-    assert.ok(alarm, 'the invalidTokens row does not say "<n> per <n> s per client IP"');
+    const alarm = /^(\d+) per (\d+) s per client \(IPv4 address or IPv6 \/64\)$/.exec(
+      documented('invalidTokens'),
+    );
+    assert.ok(
+      alarm,
+      'the invalidTokens row does not say "<n> per <n> s per client (IPv4 address or IPv6 /64)"',
+    );
     const [threshold, windowSeconds] = [Number(alarm[1]), Number(alarm[2])];
     const recorder = recordEvents();
     try {
