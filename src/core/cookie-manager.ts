@@ -10,6 +10,7 @@ import { clearCookie, readCookie, readCookiesWithPrefix, serializeCookie } from 
 import { randomString, tokenKey } from './crypto.js';
 import { deliver, describeError, observed, publish, type RejectReason } from './diagnostics.js';
 import { createInvalidTokenMonitor, type InvalidTokenOptions } from './guards.js';
+import { expiryVerdict, loginMeta, markDestroyed } from './lifecycle/shared.js';
 import {
   heldBack,
   lifetimeMeta,
@@ -159,14 +160,6 @@ function resolve(options: CookieSessionManagerOptions): Resolved {
   };
 }
 
-// `state.extra` of a cookie-only session: `chunks`, the cookies the live sealed value spans; `slots`,
-// one past the highest chunk cookie the browser may hold (leftovers from `chunks` on are cleared);
-// `reseal`, set when the session opened with a previous key; `error`, a seal failure of `cookiesNow`.
-function extraCount(state: SessionState, field: 'chunks' | 'slots'): number {
-  const count = state.extra[field];
-  return typeof count === 'number' ? count : 0;
-}
-
 /**
  * Creates a session manager that keeps the whole session in the cookie, sealed with AES-256-GCM
  * (no store). Every seal uses a fresh nonce, so the cookie value changes on every write; an old
@@ -209,8 +202,8 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
   function fresh(now: number, request: RequestInfo | undefined, presented: number): Session<Data> {
     const state = newState(meta(now, now, now + config.absoluteMs));
     state.clearCookie = presented > 0;
-    state.extra.chunks = 0;
-    state.extra.slots = presented;
+    state.cookieChunks.chunks = 0;
+    state.cookieChunks.slots = presented;
     state.insecureTransport = transportFix(config, request);
     return createSession<Data>(state, driver);
   }
@@ -267,8 +260,7 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     }
     const absoluteExpiresAt = Math.min(sealed.absoluteExpiresAt, issuedAt + config.absoluteMs);
     const state = newState(meta(sealed.createdAt, sealed.lastSeenAt, absoluteExpiresAt));
-    const expired =
-      now >= absoluteExpiresAt ? 'expired-absolute' : now >= state.meta.idleExpiresAt ? 'expired-idle' : null;
+    const expired = expiryVerdict(state.meta, now);
     if (expired !== null) {
       const id = tokenKey(sealed.sid);
       publish({ type: 'expired', id, reason: expired, store: KIND });
@@ -286,9 +278,9 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     state.base = sealed.data;
     state.version = sealed.version;
     state.isNew = false;
-    state.extra.chunks = assembled.chunks;
-    state.extra.slots = Math.max(slots, assembled.chunks);
-    state.extra.reseal = opened.key !== keyring.current;
+    state.cookieChunks.chunks = assembled.chunks;
+    state.cookieChunks.slots = Math.max(slots, assembled.chunks);
+    state.cookieChunks.reseal = opened.key !== keyring.current;
     state.insecureTransport = transportFix(config, request);
     if (observed('loaded')) deliver({ type: 'loaded', id: publicId(state), store: KIND });
     return createSession<Data>(state, driver);
@@ -338,9 +330,9 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     const max = cookie.maxAgeSeconds;
     const age = max === undefined ? undefined : Math.min(max, (touchedMeta.absoluteExpiresAt - now) / 1000);
     const out = parts.map(([name, value]) => serializeCookie(cookie, name, value, age));
-    out.push(...clears(parts.length, extraCount(state, 'slots')));
+    out.push(...clears(parts.length, state.cookieChunks.slots));
     const created = state.isNew;
-    const rekeyed = state.extra.reseal === true && !isDirty(state) && !state.tokenChanged;
+    const rekeyed = state.cookieChunks.reseal && !isDirty(state) && !state.tokenChanged;
     state.token = sid;
     state.base = data;
     state.changes.clear();
@@ -350,9 +342,9 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     state.metaChanged = false;
     state.tokenChanged = false;
     state.clearCookie = false;
-    state.extra.chunks = parts.length;
-    state.extra.slots = parts.length;
-    state.extra.reseal = false;
+    state.cookieChunks.chunks = parts.length;
+    state.cookieChunks.slots = parts.length;
+    state.cookieChunks.reseal = false;
     const type = created ? 'created' : rekeyed ? 'rotated' : 'saved';
     if (observed(type, rekeyed ? 'key' : undefined)) {
       const id = publicId(state);
@@ -364,16 +356,16 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
   /** The `Set-Cookie` values for the session as it is now (sealing it if it must be sent). */
   function output(state: SessionState, now: number): string[] {
     if (state.destroyed || (state.isNew && !isDirty(state))) {
-      return state.clearCookie ? clears(0, Math.max(1, extraCount(state, 'slots'))) : [];
+      return state.clearCookie ? clears(0, Math.max(1, state.cookieChunks.slots)) : [];
     }
     const due =
       state.isNew ||
       isDirty(state) ||
       state.tokenChanged ||
-      state.extra.reseal === true ||
+      state.cookieChunks.reseal ||
       now - state.meta.lastSeenAt >= config.touchMs;
     // Unchanged and no touch due: nothing to seal; only leftover chunks of an earlier, longer value go.
-    if (!due) return clears(extraCount(state, 'chunks'), extraCount(state, 'slots'));
+    if (!due) return clears(state.cookieChunks.chunks, state.cookieChunks.slots);
     if (state.insecureTransport) {
       heldBack(KIND, state.insecureTransport);
       return [];
@@ -400,28 +392,20 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
       publish({ type: 'regenerated', id: publicId(state), store: KIND });
     },
     async login(state, userId) {
-      const now = clock.now();
-      // NIST 800-63B-4 §5.2: a successful (re)authentication resets both timeouts.
-      state.meta = {
-        ...meta(state.meta.createdAt, now, now + config.absoluteMs),
-        userId,
-        authenticatedAt: now,
-      };
+      state.meta = loginMeta(config, state.meta, userId, clock.now());
       state.metaChanged = true;
       await driver.regenerate(state);
     },
     async destroy(state) {
       if (!state.isNew) publish({ type: 'destroyed', id: publicId(state), store: KIND });
-      state.clearCookie = state.clearCookie || !state.isNew;
-      state.destroyed = true;
-      state.changes.clear();
+      markDestroyed(state);
     },
   };
 
   async function commit(session: Session<Data>): Promise<string[]> {
     const state = stateOf(session);
     if (!state.cookiesSent) return output(state, clock.now());
-    const pending = state.extra.error;
+    const pending = state.cookieChunks.error;
     if (pending instanceof SessionTooLargeError) throw pending;
     // The headers are gone: a change made after them cannot reach the browser.
     if (isDirty(state) || state.tokenChanged) {
@@ -438,7 +422,7 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
       return output(state, clock.now());
     } catch (error) {
       // Reported by `commit`, on the adapter's error path, rather than inside a header flush.
-      state.extra.error = error;
+      state.cookieChunks.error = error;
       return [];
     }
   }

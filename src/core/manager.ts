@@ -2,21 +2,8 @@
  * The store-backed session manager: token in the cookie, record in a `SessionStore`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  SessionConfigError,
-  SessionConflictError,
-  SessionLimitError,
-  SessionStateError,
-  SessionStoreError,
-} from '../errors.js';
-import type {
-  PatchResult,
-  SessionEntry,
-  SessionMeta,
-  SessionPatch,
-  SessionRecord,
-  SessionStore,
-} from '../stores/types.js';
+import { SessionConflictError, SessionLimitError, SessionStateError, SessionStoreError } from '../errors.js';
+import type { PatchResult, SessionEntry, SessionMeta, SessionPatch, SessionRecord } from '../stores/types.js';
 import { toStorable } from './codec.js';
 import { clearCookie, readCookie, serializeCookie } from './cookie.js';
 import {
@@ -27,27 +14,17 @@ import {
   sealSuccessor,
   tokenKey,
 } from './crypto.js';
-import { MAX_TIMEOUT_MS, withinDeadline } from './deadline.js';
+import { withinDeadline } from './deadline.js';
 import { deliver, describeError, observed, publish, type RejectReason } from './diagnostics.js';
+import { bindingMismatch, createInvalidTokenMonitor } from './guards.js';
+import { expiryVerdict, loginMeta, markDestroyed, touched } from './lifecycle/shared.js';
 import {
-  type BindingOptions,
-  bindingMismatch,
-  clientOf,
-  createInvalidTokenMonitor,
-  type InvalidTokenOptions,
-  type ResolvedBinding,
-  resolveBinding,
-} from './guards.js';
-import {
-  flag,
-  heldBack,
-  lifetimeMeta,
-  type ResolvedLifetimes,
-  resolveLifetimes,
-  seconds,
-  transportFix,
-  wholeNumber,
-} from './options.js';
+  freshMeta,
+  resolve,
+  type SessionManagerOptions,
+  type StoreSessionManager,
+} from './lifecycle/store-options.js';
+import { heldBack, transportFix } from './options.js';
 import {
   checkUserId,
   createSession,
@@ -61,133 +38,7 @@ import {
   type SessionState,
   stateOf,
 } from './session.js';
-import type {
-  LifetimeOptions,
-  RequestInfo,
-  Session,
-  SessionDataShape,
-  SessionManager,
-  UntypedSessionData,
-  UserSessionInfo,
-} from './types.js';
-
-/** Options of `createSessionManager`. */
-export interface SessionManagerOptions extends LifetimeOptions {
-  /** Where records live. */
-  store: SessionStore;
-  /** Seconds after which the token is replaced on the next response; 0 disables rotation. @default 900 */
-  rotateAfterSeconds?: number;
-  /** Seconds a rotated-out token keeps resolving to its session (parallel requests). @default 60 */
-  rotationGraceSeconds?: number;
-  /**
-   * Seconds after its grace window during which a rotated-out token presented again is reported as
-   * `reuse-detected` (after that it is simply unknown). @default idleTimeoutSeconds
-   */
-  reuseDetectionSeconds?: number;
-  /** Destroy the session when a rotated-out token is reused after its grace window. @default false */
-  revokeOnReuse?: boolean;
-  /**
-   * What a load does when the store fails: `"fail"` rejects with `ERR_SESSION_STORE` (adapters
-   * answer 503); `"anonymous"` serves a fresh session that never overwrites the cookie (SEC-48).
-   * @default "fail"
-   */
-  onStoreError?: 'fail' | 'anonymous';
-  /** Compare-and-set attempts of one `session.update()` before `ERR_SESSION_CONFLICT`. @default 1000 */
-  updateAttempts?: number;
-  /**
-   * Milliseconds a store call may take before the request fails with `ERR_SESSION_STORE` (503), so a
-   * slow store cannot hold requests open; 0 waits as long as the store does. @default 0
-   */
-  storeTimeoutMs?: number;
-  /** Bind sessions to their client's user agent and/or IP prefix (SEC-41). @default no binding */
-  binding?: BindingOptions;
-  /** Counting of invalid tokens per client IP, raising a `bruteforce` event (SEC-41). */
-  invalidTokens?: InvalidTokenOptions;
-  /**
-   * Most live sessions one user may have; `login()` beyond it follows `sessionLimitPolicy` (SEC-22).
-   * Needs a store with a per-user index. @default unlimited
-   */
-  maxSessionsPerUser?: number;
-  /**
-   * `"evict-oldest"` destroys the user's least recently seen sessions to make room; `"reject"` makes
-   * `login()` reject with `ERR_SESSION_LIMIT`. @default "evict-oldest"
-   */
-  sessionLimitPolicy?: 'evict-oldest' | 'reject';
-  /**
-   * The app the tokens are issued for, recorded in every record and checked on load: a token issued
-   * by another app sharing the store (same Redis prefix, same table) loads as anonymous. Set it (an
-   * app id) whenever apps share a store. @default the cookie name
-   */
-  audience?: string;
-}
-
-/** A store-backed manager; `close()` closes the store. */
-export interface StoreSessionManager<Data extends SessionDataShape> extends SessionManager<Data> {
-  /** The store this manager uses. */
-  readonly store: SessionStore;
-  /**
-   * Destroys one session of a user by its public id (e.g. a "log out that device" button).
-   * Resolves to false, destroying nothing, when the id is not a live session of that user.
-   */
-  revokeSession(userId: string, id: string): Promise<boolean>;
-  /** Closes the store (its timers and the handles it owns). */
-  close(): Promise<void>;
-}
-
-interface Resolved extends ResolvedLifetimes {
-  store: SessionStore;
-  rotateMs: number;
-  graceMs: number;
-  reuseMs: number;
-  revokeOnReuse: boolean;
-  anonymousOnError: boolean;
-  storeTimeoutMs: number;
-  binding: ResolvedBinding;
-  maxSessionsPerUser: number;
-  rejectOverLimit: boolean;
-  updateAttempts: number;
-  audience: string;
-}
-
-function resolve(options: SessionManagerOptions): Resolved {
-  const store = options.store;
-  if (!store || typeof store.get !== 'function' || typeof store.patch !== 'function') {
-    throw new SessionConfigError('store', 'must be a SessionStore (get, set, patch, destroy)');
-  }
-  const base = resolveLifetimes(options);
-  const idle = base.idleMs / 1000;
-  const rotate = seconds('rotateAfterSeconds', options.rotateAfterSeconds, 900, 0, 366 * 24 * 3600);
-  const grace = seconds('rotationGraceSeconds', options.rotationGraceSeconds, 60, 1, 3600);
-  if (rotate > 0 && grace >= rotate) {
-    throw new SessionConfigError('rotationGraceSeconds', 'must be shorter than rotateAfterSeconds');
-  }
-  const onError = options.onStoreError ?? 'fail';
-  if (onError !== 'fail' && onError !== 'anonymous') {
-    throw new SessionConfigError('onStoreError', 'must be "fail" or "anonymous"');
-  }
-  return {
-    ...base,
-    store,
-    rotateMs: rotate * 1000,
-    graceMs: grace * 1000,
-    reuseMs: seconds('reuseDetectionSeconds', options.reuseDetectionSeconds, idle, 0, 366 * 24 * 3600) * 1000,
-    revokeOnReuse: flag('revokeOnReuse', options.revokeOnReuse, false),
-    anonymousOnError: onError === 'anonymous',
-    updateAttempts: wholeNumber('updateAttempts', options.updateAttempts, 1000, 1, 1_000_000),
-    binding: resolveBinding(options.binding),
-    storeTimeoutMs: wholeNumber(
-      'storeTimeoutMs',
-      options.storeTimeoutMs,
-      0,
-      0,
-      MAX_TIMEOUT_MS,
-      ' of milliseconds',
-    ),
-    maxSessionsPerUser: wholeNumber('maxSessionsPerUser', options.maxSessionsPerUser, 0, 1, 100_000),
-    rejectOverLimit: limitPolicy(options.sessionLimitPolicy),
-    audience: audienceOf(options.audience, base.cookie.name),
-  };
-}
+import type { RequestInfo, Session, SessionDataShape, UntypedSessionData, UserSessionInfo } from './types.js';
 
 const MAX_SUCCESSOR_HOPS = 4;
 /** Most records one revocation destroys along a lineage's successor links before it gives up (and says so). */
@@ -195,41 +46,13 @@ const MAX_REVOKE_HOPS = 8;
 /** Attempts of a regenerate/login whose compare-and-set on the old record keeps losing to parallel writes. */
 const MAX_REGENERATE_ATTEMPTS = 16;
 
-function audienceOf(value: unknown, cookieName: string): string {
-  if (value === undefined) return cookieName;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
-    throw new SessionConfigError('audience', 'must be a non-empty string of at most 256 characters');
-  }
-  return value;
-}
-
-function limitPolicy(value: unknown): boolean {
-  if (value === undefined || value === 'evict-oldest') return false;
-  if (value === 'reject') return true;
-  throw new SessionConfigError('sessionLimitPolicy', 'must be "evict-oldest" or "reject"');
-}
-
 /** Jittered exponential backoff between compare-and-set attempts, so contenders spread out. */
 function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(50, 2 ** Math.min(attempt, 6));
   return sleep(Math.random() * ceiling);
 }
 
-/** A fresh meta at `now`. */
-function freshMeta(config: Resolved, now: number, request: RequestInfo | undefined): SessionMeta {
-  const meta: SessionMeta = {
-    ...lifetimeMeta(config, now, now, now + config.absoluteMs),
-    audience: config.audience,
-  };
-  const client = clientOf(request, config.binding);
-  if (client !== undefined) meta.client = client;
-  return meta;
-}
-
-/** `meta` with its idle expiry extended from `now`. */
-function touched(config: Resolved, meta: SessionMeta, now: number): SessionMeta {
-  return { ...meta, ...lifetimeMeta(config, meta.createdAt, now, meta.absoluteExpiresAt) };
-}
+export type { SessionManagerOptions, StoreSessionManager };
 
 /**
  * Creates a session manager backed by a store.
@@ -400,8 +223,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       return fresh(now, request, false);
     }
     const { meta } = found.record;
-    const expired =
-      now >= meta.absoluteExpiresAt ? 'expired-absolute' : now >= meta.idleExpiresAt ? 'expired-idle' : null;
+    const expired = expiryVerdict(meta, now);
     if (expired !== null) {
       publish({ type: 'expired', id: found.key, reason: expired, store: kind });
       reject(expired, found.key);
@@ -659,22 +481,12 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     regenerate: (state) => regenerate(state),
     async login(state, userId) {
       if (config.maxSessionsPerUser > 0) await makeRoom(userId, state.key);
-      const now = clock.now();
-      const absoluteExpiresAt = now + config.absoluteMs;
-      // NIST 800-63B-4 §5.2: a successful (re)authentication resets both timeouts.
-      const meta: SessionMeta = {
-        ...touched(config, { ...state.meta, absoluteExpiresAt }, now),
-        userId,
-        authenticatedAt: now,
-      };
-      await regenerate(state, meta);
+      await regenerate(state, loginMeta(config, state.meta, userId, clock.now()));
     },
     async destroy(state) {
       const key = state.key;
       if (!state.isNew && key !== undefined) await revokeChain(key);
-      state.clearCookie = state.clearCookie || !state.isNew;
-      state.destroyed = true;
-      state.changes.clear();
+      markDestroyed(state);
     },
   };
 

@@ -79,6 +79,18 @@ export interface SessionDriver {
   destroy(state: SessionState): Promise<void>;
 }
 
+/** The cookies a cookie-only session spans, as the browser holds them. */
+export interface CookieChunks {
+  /** Cookies the live sealed value spans. */
+  chunks: number;
+  /** One past the highest chunk cookie the browser may hold (leftovers from `chunks` on are cleared). */
+  slots: number;
+  /** The session opened with a previous key: re-seal it with the current one on this response. */
+  reseal: boolean;
+  /** A seal failure of `cookiesNow`, reported by `commit`. */
+  error: unknown;
+}
+
 /** Everything the manager needs to know about a session; never exposed to users. */
 export interface SessionState {
   /** The raw token (store-backed) — only ever written into `Set-Cookie`. */
@@ -106,8 +118,8 @@ export interface SessionState {
   rotationDue: boolean;
   /** The request's transport cannot carry a Secure cookie: the option that would allow it. */
   insecureTransport: TransportFix;
-  /** Manager-specific extra state (cookie-only: chunk count and key id). */
-  extra: Record<string, unknown>;
+  /** What a cookie-only session knows about the cookies the browser holds (unused when store-backed). */
+  cookieChunks: CookieChunks;
 }
 
 /** True when the session has data or meta changes to write. */
@@ -371,6 +383,6 @@ export function newState(meta: SessionMeta): SessionState {
     cookiesSent: false,
     rotationDue: false,
     insecureTransport: false,
-    extra: {},
+    cookieChunks: { chunks: 0, slots: 0, reseal: false, error: undefined },
   };
 }
