@@ -33,6 +33,7 @@ export {
   SessionValueError,
 } from './errors.js';
 export type {
+  DestroyResult,
   PatchResult,
   SessionData,
   SessionEntry,
