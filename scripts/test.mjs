@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const roots = ['src', 'demo', 'test', 'bench'];
+const skipDirs = new Set([join('test', 'vitest')]);
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const flags = process.argv.slice(2).filter((a) => a.startsWith('-'));
 
@@ -18,7 +19,8 @@ function walk(dir, out) {
     return out;
   }
   for (const e of entries) {
-    if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+    // test/vitest/ runs under Vitest (npm run test:vitest).
+    if (e.name === 'node_modules' || e.name.startsWith('.') || skipDirs.has(join(dir, e.name))) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) walk(p, out);
     else if (e.name.endsWith('.test.ts')) out.push(p);

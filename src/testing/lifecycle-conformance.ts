@@ -4,7 +4,6 @@
  * and store key the lineage ever had. They run on every store through `describeStoreConformance`.
  */
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
 import { tokenKey } from '../core/crypto.js';
 import { getCounters } from '../core/diagnostics.js';
 import { createSessionManager, type SessionManagerOptions } from '../core/manager.js';
@@ -12,12 +11,15 @@ import type { SessionStore } from '../stores/types.js';
 import type { FakeClock } from './fake-clock.js';
 import { type PausableStore, pausableStore } from './pausable-store.js';
 import { randomUserId } from './records.js';
+import type { ConformanceContext, Suite } from './runner.js';
 
 interface Harness {
   store: SessionStore;
   clock: FakeClock;
 }
-type Run = (body: (harness: Harness, t: TestContext) => Promise<void>) => (t: TestContext) => Promise<void>;
+type Run = (
+  body: (harness: Harness, t: ConformanceContext) => Promise<void>,
+) => (t: ConformanceContext) => Promise<void>;
 type Data = Record<string, number>;
 
 /** A manager over a pausable wrapper of the harness store, with the helpers every race needs. */
@@ -80,7 +82,7 @@ function hasUserIndex(store: PausableStore): boolean {
 }
 
 /** Declares the race tests; `run` gives each test a fresh store harness. */
-export function describeLifecycleRaces(run: Run): void {
+export function describeLifecycleRaces({ describe, it }: Suite, run: Run): void {
   describe('lifecycle races (issue 11)', () => {
     it(
       'race 1: a login in flight while the session is logged out creates nothing; every token stays dead',

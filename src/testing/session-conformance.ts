@@ -3,17 +3,19 @@
  * `createSessionManager` on top of a store (no lost writes, rotation, regenerate, revocation).
  */
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
 import { createSessionManager, type SessionManagerOptions } from '../core/manager.js';
 import type { SessionStore } from '../stores/types.js';
 import type { FakeClock } from './fake-clock.js';
 import { randomUserId } from './records.js';
+import type { ConformanceContext, Suite } from './runner.js';
 
 interface Harness {
   store: SessionStore;
   clock: FakeClock;
 }
-type Run = (body: (harness: Harness, t: TestContext) => Promise<void>) => (t: TestContext) => Promise<void>;
+type Run = (
+  body: (harness: Harness, t: ConformanceContext) => Promise<void>,
+) => (t: ConformanceContext) => Promise<void>;
 type Data = Record<string, number>;
 
 function managerFor(harness: Harness, options: Partial<SessionManagerOptions> = {}) {
@@ -36,7 +38,7 @@ function managerFor(harness: Harness, options: Partial<SessionManagerOptions> = 
 }
 
 /** Declares the manager-level tests; `run` gives each test a fresh store harness. */
-export function describeSessionBehaviour(run: Run): void {
+export function describeSessionBehaviour({ describe, it }: Suite, run: Run): void {
   describe('sessions on this store', () => {
     it(
       'keeps both of two concurrent writes to different keys',
