@@ -31,6 +31,8 @@ function expectedEntries() {
   single('.', 'index');
   single('./cookie-session', 'cookie-session');
   for (const source of entryFiles('stores', ['types'])) entries.push([`./${source}`, source]);
+  // Migrations from other session libraries: `sessionkit/migrate/express-session`.
+  for (const source of entryFiles('migrate')) entries.push([`./${source}`, source]);
   // Adapters are exported at the top level: `sessionkit/express`, not `sessionkit/adapters/express`.
   for (const source of entryFiles('adapters'))
     entries.push([`./${source.slice('adapters/'.length)}`, source]);

@@ -63,6 +63,22 @@ export function hmac(key: Buffer | string, message: string): string {
   return createHmac('sha256', key).update(message).digest('base64url');
 }
 
+/**
+ * HMAC-SHA-256 of `message` under `key`, standard base64 without `=` padding: the signature format of
+ * `cookie-signature`, which express-session signs its cookies with.
+ */
+export function hmacBase64(key: string, message: string): string {
+  return createHmac('sha256', key).update(message).digest('base64').replace(/=+$/, '');
+}
+
+/**
+ * The claim token of a legacy session being migrated: a token-shaped SHA-256 of its id, so every process
+ * migrating the same legacy session finds the same claim record. Never sent as a cookie.
+ */
+export function legacyClaimToken(legacyId: string): string {
+  return hash('sha256', `sessionkit/v1/migrate\0${legacyId}`, 'base64url');
+}
+
 /** HKDF-SHA-256 (RFC 5869) of 32 bytes. */
 export function deriveKey(secret: Buffer, salt: string, info: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, salt, info, 32));

@@ -26,6 +26,7 @@ export type SessionEventType =
   | 'saved'
   | 'touched'
   | 'regenerated'
+  | 'migrated'
   | 'rotated'
   | 'reuse-detected'
   | 'destroyed'

@@ -24,6 +24,7 @@ import {
   type SessionManagerOptions,
   type StoreSessionManager,
 } from './lifecycle/store-options.js';
+import { createMigrator, type LegacyHandle, type Migrated } from './migration.js';
 import { heldBack, transportFix } from './options.js';
 import {
   checkUserId,
@@ -188,7 +189,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
   ): Promise<Session<Data>> {
     const values = readCookie(header, cookie.name);
     const now = clock.now();
-    if (values.length === 0) return fresh(now, request, false);
+    if (values.length === 0) return (await migrated(header, request, now)) ?? fresh(now, request, false);
     const token = values[0];
     if (values.some((v) => v !== token)) {
       reject('duplicate');
@@ -222,6 +223,16 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       if (reason === 'unknown' || reason === 'reused') invalidTokens.record(request?.ip);
       return fresh(now, request, false);
     }
+    return opened(found, now, request, found.token !== token);
+  }
+
+  /** The session a live lineage's record opens, once its expiry and client binding are checked. */
+  async function opened(
+    found: { token: string; key: string; record: SessionRecord },
+    now: number,
+    request: RequestInfo | undefined,
+    tokenChanged: boolean,
+  ): Promise<Session<Data>> {
     const { meta } = found.record;
     const expired = expiryVerdict(meta, now);
     if (expired !== null) {
@@ -247,11 +258,79 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     }
     const state = newState(meta);
     adopt(state, found.token, found.key, found.record);
-    state.tokenChanged = found.token !== token;
+    state.tokenChanged = tokenChanged;
     state.insecureTransport = transportFix(config, request);
     state.rotationDue = config.rotateMs > 0 && now - (meta.rotatedAt ?? meta.createdAt) >= config.rotateMs;
     if (observed('loaded')) deliver({ type: 'loaded', id: found.key, store: kind });
     return createSession<Data>(state, driver);
+  }
+
+  const migration = config.migration;
+  const migrator =
+    migration &&
+    createMigrator(migration.source, {
+      store,
+      call,
+      graceMs: config.graceMs,
+      freshMeta: (now, request) => freshMeta(config, now, request),
+    });
+  /** Sessions migrated in this request, with the legacy session to retire at their commit. */
+  const legacyOf = new WeakMap<SessionState, LegacyHandle>();
+
+  /**
+   * A request without a sessionkit cookie: the legacy session its cookies name, taken over (`migrate`).
+   * The migrated session is a lineage like any other: its record is refused, followed and opened as a
+   * presented token's would be, so a session logged out, regenerated or revoked since is never reopened.
+   */
+  async function migrated(
+    header: string | readonly string[] | undefined,
+    request: RequestInfo | undefined,
+    now: number,
+  ): Promise<Session<Data> | null> {
+    const handle = migration?.find(header, request) ?? null;
+    if (handle === null || migrator === undefined) return null;
+    let claimed: Migrated | null;
+    let reason: RejectReason | undefined;
+    let found: Migrated | null;
+    try {
+      claimed = await migrator(handle, now, request);
+      reason = claimed === null ? undefined : refusal(claimed.record);
+      found =
+        claimed === null || reason !== undefined ? null : await follow(claimed.token, claimed.record, now);
+    } catch (error) {
+      // No sessionkit cookie was presented, so an anonymous session replaces nothing; the legacy one stays.
+      if (!config.anonymousOnError) throw error;
+      return null;
+    }
+    if (found === null) {
+      if (claimed !== null) reject(reason ?? 'unknown');
+      return null;
+    }
+    const session = await opened(found, now, request, true);
+    const state = stateOf(session);
+    if (state.isNew) return session;
+    legacyOf.set(state, handle);
+    publish({ type: 'migrated', id: found.key, store: kind, reason: migration?.source ?? '' });
+    return session;
+  }
+
+  /** After a migrated session's first commit: the legacy record destroyed, its cookie cleared. */
+  async function retireLegacy(state: SessionState): Promise<string[]> {
+    const handle = legacyOf.get(state);
+    if (handle === undefined) return [];
+    legacyOf.delete(state);
+    try {
+      return await handle.retire();
+    } catch (error) {
+      // The sessionkit session is stored and its cookie set: the next request no longer needs the legacy one.
+      publish({
+        type: 'store-error',
+        store: migration?.source ?? '',
+        reason: 'retire',
+        error: describeError(error),
+      });
+      return [];
+    }
   }
 
   /** Re-reads a record that a write found missing: a concurrent rotation moved it (follow it) or it is gone. */
@@ -509,7 +588,11 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
   }
 
   async function commit(session: Session<Data>): Promise<string[]> {
-    const state = stateOf(session);
+    const cookies = await commitState(stateOf(session));
+    return legacyOf.has(stateOf(session)) ? [...cookies, ...(await retireLegacy(stateOf(session)))] : cookies;
+  }
+
+  async function commitState(state: SessionState): Promise<string[]> {
     if (degraded.has(state)) {
       // The cookie the request carried may name a live session: storing this one would replace it (SEC-48).
       if (isDirty(state)) throw new SessionStoreError(kind, 'get');

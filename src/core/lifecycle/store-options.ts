@@ -12,6 +12,7 @@ import {
   type ResolvedBinding,
   resolveBinding,
 } from '../guards.js';
+import type { SessionMigration } from '../migration.js';
 import {
   flag,
   lifetimeMeta,
@@ -70,6 +71,11 @@ export interface SessionManagerOptions extends LifetimeOptions {
    * app id) whenever apps share a store. @default the cookie name
    */
   audience?: string;
+  /**
+   * Sessions of another library to take over on a request that has no sessionkit cookie, e.g.
+   * `fromExpressSession(…)` from `sessionkit/migrate/express-session` (docs/migrating.md).
+   */
+  migrate?: SessionMigration;
 }
 
 /** A store-backed manager; `close()` closes the store. */
@@ -98,6 +104,7 @@ export interface Resolved extends ResolvedLifetimes {
   rejectOverLimit: boolean;
   updateAttempts: number;
   audience: string;
+  migration: SessionMigration | undefined;
 }
 
 export function resolve(options: SessionManagerOptions): Resolved {
@@ -137,7 +144,20 @@ export function resolve(options: SessionManagerOptions): Resolved {
     maxSessionsPerUser: wholeNumber('maxSessionsPerUser', options.maxSessionsPerUser, 0, 1, 100_000),
     rejectOverLimit: limitPolicy(options.sessionLimitPolicy),
     audience: audienceOf(options.audience, base.cookie.name),
+    migration: migrationOf(options.migrate),
   };
+}
+
+function migrationOf(value: unknown): SessionMigration | undefined {
+  if (value === undefined) return undefined;
+  if (!isMigration(value)) {
+    throw new SessionConfigError('migrate', 'must be a migration such as fromExpressSession(…)');
+  }
+  return value;
+}
+
+function isMigration(value: unknown): value is SessionMigration {
+  return typeof value === 'object' && value !== null && 'find' in value && typeof value.find === 'function';
 }
 
 function audienceOf(value: unknown, cookieName: string): string {
