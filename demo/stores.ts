@@ -8,11 +8,11 @@ import type {
   LifetimeOptions,
   Session,
   SessionManager,
+  SessionStore,
   StoreSessionManager,
   UserSessionInfo,
 } from '../src/index.js';
 import { createSessionManager } from '../src/index.js';
-import type { SessionStore } from '../src/stores/types.js';
 import type { ShopData } from './cart.js';
 
 /** The values `SESSION_STORE` accepts. */

@@ -12,14 +12,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'memjs';
 import pg from 'pg';
-import { DIAGNOSTICS_CHANNEL } from '../src/core/diagnostics.js';
+import type { SessionRecord, SessionStore } from '../src/index.js';
+import { DIAGNOSTICS_CHANNEL } from '../src/index.js';
 import { createMemcachedStore } from '../src/stores/memcached.js';
 import { createPostgresStore } from '../src/stores/postgres.js';
 import { createTieredStore } from '../src/stores/tiered.js';
-import type { SessionRecord, SessionStore } from '../src/stores/types.js';
 import { randomKey, sampleRecord } from '../src/testing/index.js';
-import { type MemcachedServer, startMemcached } from '../test/fixtures/memcached-server.js';
-import { services } from '../test/services.js';
+import { type MemcachedServer, startMemcached } from '../tools/memcached-server.js';
+import { services } from '../tools/services.js';
 
 const SESSIONS = 20_000;
 const MEMCACHED_MB = 4;

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
-import { IN_CI } from './services.js';
+import { IN_CI } from '../tools/services.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 

@@ -17,11 +17,11 @@ import { createRedisStore } from '../src/stores/redis.js';
 import { createSqliteStore } from '../src/stores/sqlite.js';
 import { createTieredStore } from '../src/stores/tiered.js';
 import type { SessionStore } from '../src/stores/types.js';
-import { startMemcached, testMemcachedClient } from './fixtures/memcached-server.js';
+import { startMemcached, testMemcachedClient } from '../tools/memcached-server.js';
+import { serviceSkip, services } from '../tools/services.js';
 import { postgresTable } from './fixtures/postgres-table.js';
 import { type ModelTarget, runHistory } from './lifecycle/model.js';
 import { remoteStore } from './lifecycle/remote-store.js';
-import { serviceSkip, services } from './services.js';
 
 const postgresSkip = await serviceSkip('PostgreSQL', services.postgres.port, services.postgres.host);
 const redisSkip = await serviceSkip('Redis', services.redis.port, services.redis.host);

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { serviceSkip, services } from './services.js';
+import { serviceSkip, services } from '../tools/services.js';
 
 async function startApps(
   kind: string,

@@ -12,7 +12,7 @@ import { createMysqlStore, type MysqlLike } from '../src/stores/mysql.js';
 import { createFakeClock } from '../src/testing/fake-clock.js';
 import { randomKey, randomUserId, sampleMeta, sampleRecord } from '../src/testing/records.js';
 import { describeStoreConformance } from '../src/testing/store-conformance.js';
-import { services, sparePort } from './services.js';
+import { services, sparePort } from '../tools/services.js';
 
 /** A pool the suite can close. */
 export type MysqlPool = MysqlLike & { end(): Promise<void> };

@@ -3,34 +3,17 @@
  * `INFO commandstats` counts only our servers' commands, and the shared Redis is never touched),
  * and the shared PostgreSQL, where every contender gets its own table, dropped afterwards.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Socket } from 'node:net';
 import pg from 'pg';
+import { services, sparePort, startRedisServer } from '../../tools/services.js';
 import { parseCommandStats } from './stats.js';
 
 /** Connection settings of the shared PostgreSQL (same environment variables as the tests). */
-export const PG = {
-  host: process.env.PGHOST ?? '127.0.0.1',
-  port: Number(process.env.PGPORT ?? 5432),
-  user: process.env.PGUSER ?? 'postgres',
-  database: process.env.PGDATABASE ?? 'test',
-};
+export const PG = services.postgres;
 
-/** A free TCP port on the loopback interface. */
-export function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { sparePort };
 
-/** Sends one inline command over RESP and resolves to the raw reply (enough for PING and INFO). */
+/** Sends one inline command over RESP and resolves to the raw reply (enough for INFO). */
 function redisCommand(port: number, command: string, timeoutMs = 3000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = new Socket();
@@ -64,51 +47,16 @@ export interface PrivateRedis {
 
 /** Starts `redis-server` on a spare port without persistence; resolves to the reason if it cannot. */
 export async function startPrivateRedis(): Promise<PrivateRedis | string> {
-  const port = await sparePort();
-  let child: ChildProcess;
   try {
-    child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--daemonize',
-        'no',
-      ],
-      { stdio: 'ignore' },
-    );
+    const server = await startRedisServer();
+    return {
+      port: server.port,
+      commandCalls: async () => parseCommandStats(await redisCommand(server.port, 'INFO commandstats')),
+      stop: () => server.stop(),
+    };
   } catch (error) {
-    return `redis-server could not start: ${String(error)}`;
+    return `redis-server could not start: ${error instanceof Error ? error.message : String(error)}`;
   }
-  const failed = new Promise<string>((resolve) => {
-    child.once('error', (error) => resolve(`redis-server could not start: ${error.message}`));
-    child.once('exit', (code) => resolve(`redis-server exited with code ${code}`));
-  });
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const outcome = await Promise.race([redisCommand(port, 'PING', 1000).catch(() => ''), failed]);
-    if (outcome.startsWith('+PONG')) {
-      return {
-        port,
-        commandCalls: async () => parseCommandStats(await redisCommand(port, 'INFO commandstats')),
-        stop: async () => {
-          child.kill('SIGTERM');
-          await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(3000)]);
-          if (child.exitCode === null) child.kill('SIGKILL');
-        },
-      };
-    }
-    if (outcome !== '') return outcome;
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  return 'redis-server did not answer PING within 10 s';
 }
 
 /** True when the shared PostgreSQL answers a query within 3 s. */

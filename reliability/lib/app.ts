@@ -8,8 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { sessionMiddleware } from '../../src/adapters/express.js';
-import type { Session, SessionManager } from '../../src/core/types.js';
-import { isSessionError } from '../../src/errors.js';
+import { isSessionError, type Session, type SessionManager } from '../../src/index.js';
 
 /** The session data of the load app. */
 export type LoadData = { owner: string; n: number } & { [key: `k${number}`]: string };

@@ -7,11 +7,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { createSessionManager } from '../../src/core/manager.js';
+import type { SessionStore } from '../../src/index.js';
+import { createSessionManager } from '../../src/index.js';
 import { createPostgresStore } from '../../src/stores/postgres.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { createTieredStore } from '../../src/stores/tiered.js';
-import type { SessionStore } from '../../src/stores/types.js';
 import { type LoadData, startLoadApp } from './app.js';
 import { createHttpClient } from './http.js';
 import { EventCounter, startLoad } from './load.js';

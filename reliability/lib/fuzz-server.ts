@@ -6,18 +6,17 @@
  * the sessions it created to the parent, which mutates them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { sessionMiddleware } from '../../src/adapters/express.js';
 import { withSession } from '../../src/adapters/node.js';
-import { createCookieSessionManager } from '../../src/core/cookie-manager.js';
-import { randomString } from '../../src/core/crypto.js';
-import { createSessionManager } from '../../src/core/manager.js';
-import type { Session, SessionManager } from '../../src/core/types.js';
+import { createCookieSessionManager } from '../../src/cookie-session.js';
+import type { SessionStore } from '../../src/index.js';
+import { createSessionManager, type Session, type SessionManager } from '../../src/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
-import type { SessionStore } from '../../src/stores/types.js';
 import type { Seed } from './fuzz-headers.js';
 
 type FuzzData = { owner: string };
@@ -95,7 +94,10 @@ function storeManager(): SessionManager<FuzzData> {
 }
 
 function cookieManager(): SessionManager<FuzzData> {
-  return createCookieSessionManager<FuzzData>({ secrets: [randomString(32)], idleTimeoutSeconds: 43_200 });
+  return createCookieSessionManager<FuzzData>({
+    secrets: [randomBytes(32).toString('base64url')],
+    idleTimeoutSeconds: 43_200,
+  });
 }
 
 async function nodeTarget(

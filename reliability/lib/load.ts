@@ -3,7 +3,7 @@
  * ones) until stopped, while the caller moves the run through its phases.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { DIAGNOSTICS_CHANNEL } from '../../src/core/diagnostics.js';
+import { DIAGNOSTICS_CHANNEL } from '../../src/index.js';
 import type { Tally } from './stats.js';
 import type { Visitor } from './visitor.js';
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { sparePort } from '../../test/services.js';
+import { sparePort } from '../../tools/services.js';
 
 export { sparePort };
 

@@ -16,9 +16,7 @@ import { withSession as fetchSession } from '../../src/adapters/fetch.js';
 import { sessionMiddleware as honoSessions, type SessionEnv } from '../../src/adapters/hono.js';
 import { sessionMiddleware as koaSessions } from '../../src/adapters/koa.js';
 import { withSession as nodeSession } from '../../src/adapters/node.js';
-import type { Clock } from '../../src/core/clock.js';
-import { createSessionManager } from '../../src/core/manager.js';
-import type { Session, SessionManager } from '../../src/core/types.js';
+import { type Clock, createSessionManager, type Session, type SessionManager } from '../../src/index.js';
 import { createMemoryStore, type MemoryStore } from '../../src/stores/memory.js';
 
 /** A cart line: about 60 bytes of JSON. */

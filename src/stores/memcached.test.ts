@@ -5,8 +5,8 @@ import {
   memcachedCommand,
   type TestMemcachedClient,
   testMemcachedClient,
-} from '../../test/fixtures/memcached-server.js';
-import { serviceSkip, services } from '../../test/services.js';
+} from '../../tools/memcached-server.js';
+import { serviceSkip, services } from '../../tools/services.js';
 import { randomString } from '../core/crypto.js';
 import { isSessionError } from '../errors.js';
 import {

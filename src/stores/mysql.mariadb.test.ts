@@ -1,6 +1,6 @@
 import * as mariadb from 'mariadb';
 import { describeMysqlStore } from '../../test/mysql-store-suite.js';
-import { serviceSkip, services } from '../../test/services.js';
+import { serviceSkip, services } from '../../tools/services.js';
 
 const skip = await serviceSkip('MariaDB/MySQL', services.mysql.port, services.mysql.host);
 

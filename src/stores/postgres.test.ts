@@ -3,7 +3,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { serviceSkip, services } from '../../test/services.js';
+import { serviceSkip, services } from '../../tools/services.js';
 import { randomString } from '../core/crypto.js';
 import { DIAGNOSTICS_CHANNEL } from '../core/diagnostics.js';
 import { SessionConfigError } from '../errors.js';

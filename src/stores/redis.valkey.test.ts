@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Valkey } from 'iovalkey';
-import { serviceSkip, services } from '../../test/services.js';
+import { serviceSkip, services } from '../../tools/services.js';
 import { randomString } from '../core/crypto.js';
 import { createFakeClock } from '../testing/fake-clock.js';
 import { randomKey, randomUserId, sampleRecord } from '../testing/records.js';

@@ -1,6 +1,6 @@
-import { testMemcachedClient } from '../../test/fixtures/memcached-server.js';
 import { postgresTable } from '../../test/fixtures/postgres-table.js';
-import { serviceSkip, services } from '../../test/services.js';
+import { testMemcachedClient } from '../../tools/memcached-server.js';
+import { serviceSkip, services } from '../../tools/services.js';
 import { randomString } from '../core/crypto.js';
 import { describeStoreConformance } from '../testing/index.js';
 import { createMemcachedStore } from './memcached.js';

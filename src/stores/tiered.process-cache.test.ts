@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { postgresTable } from '../../test/fixtures/postgres-table.js';
 import { type RemoteStore, remoteStore } from '../../test/lifecycle/remote-store.js';
-import { serviceSkip, services } from '../../test/services.js';
+import { serviceSkip, services } from '../../tools/services.js';
 import { createFakeClock, randomKey, sampleMeta, sampleRecord } from '../testing/index.js';
 
 const postgresSkip = await serviceSkip('PostgreSQL', services.postgres.port, services.postgres.host);

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { postgresTable } from '../../test/fixtures/postgres-table.js';
-import { serviceSkip, services } from '../../test/services.js';
+import { serviceSkip, services } from '../../tools/services.js';
 import { randomString } from '../core/crypto.js';
 import { describeStoreConformance } from '../testing/index.js';
 import { createRedisStore } from './redis.js';

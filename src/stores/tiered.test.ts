@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collectEvents } from '../../test/fixtures/events.js';
-import {
-  type MemcachedServer,
-  startMemcached,
-  testMemcachedClient,
-} from '../../test/fixtures/memcached-server.js';
 import { postgresTable } from '../../test/fixtures/postgres-table.js';
-import { serviceSkip, services } from '../../test/services.js';
+import { type MemcachedServer, startMemcached, testMemcachedClient } from '../../tools/memcached-server.js';
+import { serviceSkip, services } from '../../tools/services.js';
 import { randomString } from '../core/crypto.js';
 import type { SessionEvent } from '../core/diagnostics.js';
 import {

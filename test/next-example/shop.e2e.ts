@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { IN_CI, sparePort } from '../services.js';
+import { IN_CI, sparePort } from '../../tools/services.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/next/', import.meta.url));
 const NEXT_BIN = join(EXAMPLE, 'node_modules/next/dist/bin/next');

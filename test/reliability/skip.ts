@@ -3,7 +3,7 @@
  * PostgreSQL cluster, so they need those binaries. Missing ones skip loudly, or fail under CI=true.
  */
 import { missingBinaries } from '../../reliability/lib/servers.js';
-import { IN_CI } from '../services.js';
+import { IN_CI } from '../../tools/services.js';
 
 /** False when every server binary is installed; otherwise a loud reason (a thrown error under CI=true). */
 export function binariesSkip(): false | string {

@@ -12,7 +12,7 @@ import { randomString, tokenKey } from '../../src/core/crypto.js';
 import { createSessionManager, type SessionManagerOptions, type SessionStore } from '../../src/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { createFakeClock } from '../../src/testing/index.js';
-import { serviceSkip, services } from '../services.js';
+import { serviceSkip, services } from '../../tools/services.js';
 import {
   type AppData,
   appHandler,

@@ -12,7 +12,7 @@ import { createSessionManager, type SessionStore, type StoreSessionManager } fro
 import { createMemoryStore } from '../../src/stores/memory.js';
 import { createPostgresStore } from '../../src/stores/postgres.js';
 import { createRedisStore } from '../../src/stores/redis.js';
-import { serviceSkip, services } from '../services.js';
+import { serviceSkip, services } from '../../tools/services.js';
 
 const pgSkip = await serviceSkip('PostgreSQL', services.postgres.port, services.postgres.host);
 const redisSkip = await serviceSkip('Redis', services.redis.port, services.redis.host);

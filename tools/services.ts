@@ -1,9 +1,12 @@
 /**
- * Finds the external services the tests need. Without a service a suite is skipped with a loud
- * message, except under CI=true, where a missing service is a failure.
+ * The services tests, benchmarks, reliability runs and scripts need: the shared ones (found, or the
+ * suite skipped loudly — except under CI=true, where a missing service is a failure), spare ports,
+ * and private servers started on them (never the shared instances).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const IN_CI = process.env.CI === 'true';
 
@@ -64,4 +67,59 @@ export async function sparePort(): Promise<number> {
   await once(server, 'close');
   if (address === null || typeof address === 'string') throw new Error('no spare port');
   return address.port;
+}
+
+/*
+ * A private redis-server for code that fills, misconfigures or stops one: a child process on a spare
+ * 127.0.0.1 port with no persistence.
+ */
+
+/** A running private redis-server. */
+export interface RedisServer {
+  readonly port: number;
+  /** Stops it (SIGTERM, then SIGKILL after 2 s); its data is gone. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `redis-server --port P --save "" --appendonly no --daemonize no` plus `extraArgs` (e.g.
+ * `['--maxmemory', '2mb', '--maxmemory-policy', 'allkeys-lru']`) and waits (at most 5 s) until it listens.
+ */
+export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
+  const port = await sparePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = await launch([...args, '--daemonize', 'no', ...extraArgs], port);
+  return {
+    port,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function launch(args: string[], port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: unknown) => {
+    output = (output + String(chunk)).slice(-2000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  let failed: Error | undefined;
+  child.once('error', (error) => {
+    failed = error;
+  });
+  for (let waited = 0; waited < 5000; waited += 50) {
+    if (failed !== undefined) throw new Error(`redis-server could not start: ${failed.message}`);
+    if (child.exitCode !== null) throw new Error(`redis-server exited: ${output.trim()}`);
+    if (await reachable(port)) return child;
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`redis-server did not start on port ${port} within 5 s: ${output.trim()}`);
 }
