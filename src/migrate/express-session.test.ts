@@ -11,7 +11,7 @@ import express from 'express';
 import session, { type Store } from 'express-session';
 import pg from 'pg';
 import { createClient } from 'redis';
-import { serviceSkip, services } from '../../test/services.js';
+import { serviceSkip, services } from '../../tools/services.js';
 import { sessionMiddleware } from '../adapters/express.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { randomString } from '../core/crypto.js';
