@@ -50,26 +50,25 @@ export interface SessionMiddleware<Data extends SessionDataShape> {
 export function sessionMiddleware<Data extends SessionDataShape>(
   manager: SessionManager<Data>,
 ): SessionMiddleware<Data> {
-  const sessions = new WeakMap<Request, Session<Data>>();
+  // Where this middleware keeps a request's session for `of`: a key of its own, so two middlewares
+  // on one request stay apart (a plain property, not a WeakMap entry per request).
+  const key = Symbol('sessionkit.session');
+  type Carrier = Request & { [key]?: Session<Data> };
 
-  function middleware(req: Request, res: Response, next: NextFunction): void {
+  function middleware(req: Carrier, res: Response, next: NextFunction): void {
     manager.load(req.headers.cookie, requestInfo(req)).then((session) => {
-      sessions.set(req, session);
-      // Defined rather than assigned: the app's type for `req.session` is its own business.
-      Object.defineProperty(req, 'session', {
-        value: session,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
-      // A commit failure surfaces after the route ran; Express then routes it like express-session's.
-      holdResponse(res, manager, session, (error) => next(error), false);
+      req[key] = session;
+      // Set by reflection rather than assigned: the app's type for `req.session` is its own business.
+      Reflect.set(req, 'session', session);
+      // A commit failure surfaces after the route ran; Express then routes it like express-session's
+      // (`next` takes the error; the response it is also given is ignored).
+      holdResponse(res, manager, session, next, false);
       next();
     }, next);
   }
 
-  function of(req: Request): Session<Data> {
-    const session = sessions.get(req);
+  function of(req: Carrier): Session<Data> {
+    const session = req[key];
     if (session === undefined) throw new SessionStateError('sessionMiddleware did not run for this request');
     return session;
   }

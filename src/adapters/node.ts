@@ -67,6 +67,11 @@ export function withSession<Data extends SessionDataShape>(
     });
   }
 
+  /** A commit failure of a held response (`res.req` is the request node made it for). */
+  function failHeld(error: unknown, res: ServerResponse): void {
+    fail(error, res.req, res);
+  }
+
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let session: Session<Data>;
     try {
@@ -75,7 +80,7 @@ export function withSession<Data extends SessionDataShape>(
       fail(error, req, res);
       return;
     }
-    const held = holdResponse(res, manager, session, (error) => fail(error, req, res), true);
+    const held = holdResponse(res, manager, session, failHeld, true);
     try {
       await handler(req, res, session);
     } catch (error) {

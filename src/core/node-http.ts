@@ -65,95 +65,158 @@ export interface HeldResponse {
   abandon(): void;
 }
 
+/** Where a held response keeps its holder: the replaced methods are shared, not closures per response. */
+const HOLD: unique symbol = Symbol('sessionkit.hold');
+
+interface HoldingResponse extends ServerResponse {
+  [HOLD]?: Hold<unknown>;
+}
+
+/** What a holder needs of the manager, for its session type `S`. */
+interface Committer<S> {
+  commit(session: S): Promise<string[]>;
+  cookiesNow(session: S): string[];
+}
+
 /**
  * Wraps `res.end` so the session is committed (the write has landed, SEC-43) before the real end,
  * with its cookies appended, and `res.write`/`res.flushHeaders` so headers flushed early carry
- * `manager.cookiesNow` (an explicit `writeHead` only records status and headers until then). A response with status 5xx is a failed
- * request: nothing is committed. A commit failure goes to `onError` through `failResponse`.
- * With `gated`, a held end also waits for `release()`.
+ * `manager.cookiesNow` (an explicit `writeHead` only records status and headers until then). A
+ * response with status 5xx is a failed request: nothing is committed. A commit failure goes to
+ * `onError(error, res)` through `failResponse`. With `gated`, a held end also waits for `release()`.
  */
 export function holdResponse<Data extends SessionDataShape>(
   res: ServerResponse,
   manager: SessionManager<Data>,
   session: Session<Data>,
-  onError: (error: unknown) => void,
+  onError: (error: unknown, res: ServerResponse) => void,
   gated: boolean,
 ): HeldResponse {
-  const realEnd = res.end;
-  const realWriteHead = res.writeHead;
-  let phase: 'open' | 'held' | 'done' = 'open';
-  let released = !gated;
-  let endArgs: unknown[] = [];
+  return new Hold<Session<Data>>(res, manager, session, onError, gated);
+}
 
-  async function finish(): Promise<void> {
+/**
+ * The state of one held response (one object per response). The methods installed on `res` are
+ * the module-level `held*` functions below; they find this object under `res[HOLD]`.
+ */
+class Hold<S> implements HeldResponse {
+  phase: 'open' | 'held' | 'done' = 'open';
+  released: boolean;
+  /** An early header flush is running: its own `writeHead` call goes straight through. */
+  flushing = false;
+  endArgs: unknown[] = [];
+  readonly realEnd: ServerResponse['end'];
+  readonly realWriteHead: ServerResponse['writeHead'];
+  readonly realWrite: ServerResponse['write'];
+  readonly realFlushHeaders: ServerResponse['flushHeaders'];
+
+  constructor(
+    readonly res: HoldingResponse,
+    readonly manager: Committer<S>,
+    readonly session: S,
+    readonly onError: (error: unknown, res: ServerResponse) => void,
+    gated: boolean,
+  ) {
+    this.released = !gated;
+    this.realEnd = res.end;
+    this.realWriteHead = res.writeHead;
+    this.realWrite = res.write;
+    this.realFlushHeaders = res.flushHeaders;
+    res[HOLD] = this;
+    res.end = heldEnd;
+    res.writeHead = heldWriteHead;
+    res.write = heldWrite;
+    res.flushHeaders = heldFlushHeaders;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.phase === 'held') this.start();
+  }
+
+  abandon(): void {
+    this.phase = 'done';
+  }
+
+  start(): void {
+    this.finish().catch(() => this.res.destroy());
+  }
+
+  async finish(): Promise<void> {
+    const res = this.res;
     let cookies: string[] = [];
     if (res.statusCode < 500) {
       try {
-        cookies = await manager.commit(session);
+        cookies = await this.manager.commit(this.session);
       } catch (error) {
-        phase = 'done';
-        failResponse(res, error, onError);
+        this.phase = 'done';
+        failResponse(res, error, (failure) => this.onError(failure, res));
         return;
       }
     }
-    phase = 'done';
+    this.phase = 'done';
     if (!res.headersSent) appendSessionCookies(res, cookies);
-    Reflect.apply(realEnd, res, endArgs);
+    Reflect.apply(this.realEnd, res, this.endArgs);
   }
-
-  function start(): void {
-    finish().catch(() => res.destroy());
-  }
-
-  res.end = (...args: unknown[]) => {
-    if (phase !== 'open') {
-      Reflect.apply(realEnd, res, args);
-    } else {
-      phase = 'held';
-      endArgs = args;
-      if (released) start();
-    }
-    return res;
-  };
-
-  // Node sends nothing before the first write or end, so an explicit writeHead is only recorded on
-  // `res` here: the session cookies (and a rotation) are decided when the headers really leave.
-  let flushing = false;
-  res.writeHead = (statusCode: number, ...rest: unknown[]) => {
-    if (phase !== 'open' || flushing) return Reflect.apply(realWriteHead, res, [statusCode, ...rest]);
-    const reason = typeof rest[0] === 'string' ? rest[0] : undefined;
-    res.statusCode = statusCode;
-    if (reason !== undefined) res.statusMessage = reason;
-    applyHeaders(res, reason === undefined ? rest[0] : rest[1]);
-    return res;
-  };
 
   /** Runs a call that sends the headers before the commit (streaming) with `cookiesNow` added. */
-  function early<T>(send: () => T): T {
-    if (phase !== 'open' || res.headersSent) return send();
-    if (res.statusCode < 500) appendSessionCookies(res, manager.cookiesNow(session));
-    flushing = true;
+  early(real: (...args: never[]) => unknown, args: unknown[]): unknown {
+    const res = this.res;
+    if (this.phase !== 'open' || res.headersSent) return Reflect.apply(real, res, args);
+    if (res.statusCode < 500) appendSessionCookies(res, this.manager.cookiesNow(this.session));
+    this.flushing = true;
     try {
-      return send();
+      return Reflect.apply(real, res, args);
     } finally {
-      flushing = false;
+      this.flushing = false;
     }
   }
-  const realWrite = res.write;
-  const realFlushHeaders = res.flushHeaders;
-  res.write = (...args: unknown[]) => early(() => Reflect.apply(realWrite, res, args));
-  res.flushHeaders = () => early(() => Reflect.apply(realFlushHeaders, res, []));
+}
 
-  return {
-    release() {
-      if (released) return;
-      released = true;
-      if (phase === 'held') start();
-    },
-    abandon() {
-      phase = 'done';
-    },
-  };
+/** The holder of `res`; the `held*` methods are only ever installed together with it. */
+function holdOf(res: HoldingResponse): Hold<unknown> {
+  const hold = res[HOLD];
+  if (hold === undefined)
+    throw new TypeError('sessionkit: a held response method was moved to another object');
+  return hold;
+}
+
+function heldEnd(this: HoldingResponse, ...args: unknown[]): HoldingResponse {
+  const hold = holdOf(this);
+  if (hold.phase !== 'open') {
+    Reflect.apply(hold.realEnd, this, args);
+  } else {
+    hold.phase = 'held';
+    hold.endArgs = args;
+    if (hold.released) hold.start();
+  }
+  return this;
+}
+
+// Node sends nothing before the first write or end, so an explicit writeHead is only recorded on
+// `res` here: the session cookies (and a rotation) are decided when the headers really leave.
+function heldWriteHead(this: HoldingResponse, statusCode: number, ...rest: unknown[]): HoldingResponse {
+  const hold = holdOf(this);
+  if (hold.phase !== 'open' || hold.flushing) {
+    Reflect.apply(hold.realWriteHead, this, [statusCode, ...rest]);
+    return this;
+  }
+  const reason = typeof rest[0] === 'string' ? rest[0] : undefined;
+  this.statusCode = statusCode;
+  if (reason !== undefined) this.statusMessage = reason;
+  applyHeaders(this, reason === undefined ? rest[0] : rest[1]);
+  return this;
+}
+
+function heldWrite(this: HoldingResponse, ...args: unknown[]): boolean {
+  const hold = holdOf(this);
+  return hold.early(hold.realWrite, args) === true;
+}
+
+function heldFlushHeaders(this: HoldingResponse): void {
+  const hold = holdOf(this);
+  hold.early(hold.realFlushHeaders, []);
 }
 
 type HeaderValue = number | string | readonly string[];

@@ -173,11 +173,9 @@ export function dropCsrf(state: SessionState): void {
   if (Object.hasOwn(state.base, CSRF_KEY)) state.changes.set(CSRF_KEY, DELETED);
 }
 
-const internals = new WeakMap<object, SessionState>();
-
 /** The state behind a session created by `createSession` (throws for foreign objects). */
 export function stateOf(session: object): SessionState {
-  const state = internals.get(session);
+  const state = SessionImpl.stateOf(session);
   if (!state) throw new SessionStateError('this object is not a session created by this sessionkit manager');
   return state;
 }
@@ -202,7 +200,14 @@ class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
   constructor(state: SessionState, driver: SessionDriver) {
     this.#state = state;
     this.#driver = driver;
-    internals.set(this, state);
+  }
+
+  /**
+   * The state of `session` when this class made it. A private-field brand check, exact like a
+   * WeakMap lookup, without registering every session of every request in a WeakMap.
+   */
+  static stateOf(session: object): SessionState | undefined {
+    return #state in session ? session.#state : undefined;
   }
 
   get id(): string {
