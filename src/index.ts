@@ -10,6 +10,17 @@ export type { BindingOptions, InvalidTokenOptions } from './core/guards.js';
 export type { SessionManagerOptions, StoreSessionManager } from './core/manager.js';
 export { createSessionManager } from './core/manager.js';
 export type {
+  DestroyResult,
+  PatchResult,
+  SessionData,
+  SessionEntry,
+  SessionMeta,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+  SuccessorLink,
+} from './core/store-contract.js';
+export type {
   CookieOptions,
   LifetimeOptions,
   RequestInfo,
@@ -32,14 +43,3 @@ export {
   SessionTooLargeError,
   SessionValueError,
 } from './errors.js';
-export type {
-  DestroyResult,
-  PatchResult,
-  SessionData,
-  SessionEntry,
-  SessionMeta,
-  SessionPatch,
-  SessionRecord,
-  SessionStore,
-  SuccessorLink,
-} from './stores/types.js';

@@ -4,7 +4,6 @@
  */
 import { maxHeaderSize } from 'node:http';
 import { SessionConfigError, SessionStateError, SessionStoreError, SessionTooLargeError } from '../errors.js';
-import type { SessionMeta } from '../stores/types.js';
 import { toStorable } from './codec.js';
 import { clearCookie, readCookie, readCookiesWithPrefix, serializeCookie } from './cookie.js';
 import { randomString, tokenKey } from './crypto.js';
@@ -47,6 +46,7 @@ import {
   type SessionState,
   stateOf,
 } from './session.js';
+import type { SessionMeta } from './store-contract.js';
 import type {
   LifetimeOptions,
   RequestInfo,

@@ -4,10 +4,10 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { SessionConfigError } from '../errors.js';
-import type { SessionMeta } from '../stores/types.js';
 import type { Clock } from './clock.js';
 import { publish } from './diagnostics.js';
 import { flag, seconds, wholeNumber } from './options.js';
+import type { SessionMeta } from './store-contract.js';
 import type { RequestInfo } from './types.js';
 
 /** Binding of a session to properties of the client that created it. */

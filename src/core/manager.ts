@@ -3,7 +3,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionConflictError, SessionLimitError, SessionStateError, SessionStoreError } from '../errors.js';
-import type { PatchResult, SessionEntry, SessionMeta, SessionPatch, SessionRecord } from '../stores/types.js';
 import { toStorable } from './codec.js';
 import { clearCookie, readCookie, serializeCookie } from './cookie.js';
 import {
@@ -39,6 +38,13 @@ import {
   type SessionState,
   stateOf,
 } from './session.js';
+import type {
+  PatchResult,
+  SessionEntry,
+  SessionMeta,
+  SessionPatch,
+  SessionRecord,
+} from './store-contract.js';
 import type { RequestInfo, Session, SessionDataShape, UntypedSessionData, UserSessionInfo } from './types.js';
 
 const MAX_SUCCESSOR_HOPS = 4;

@@ -19,10 +19,10 @@
  * @module
  */
 
-import type { SessionData, SessionMeta, SessionRecord, SessionStore } from '../stores/types.js';
 import { toStorable } from './codec.js';
 import { legacyClaimToken, openSuccessor, randomToken, sealSuccessor, tokenKey } from './crypto.js';
 import { publish } from './diagnostics.js';
+import type { SessionData, SessionMeta, SessionRecord, SessionStore } from './store-contract.js';
 import type { RequestInfo } from './types.js';
 
 /** What a legacy session holds, reshaped for sessionkit. */

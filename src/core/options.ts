@@ -3,10 +3,10 @@
  * the option, at construction.
  */
 import { SessionConfigError } from '../errors.js';
-import type { SessionMeta } from '../stores/types.js';
 import { type Clock, systemClock } from './clock.js';
 import { type ResolvedCookie, resolveCookie } from './cookie.js';
 import { publish } from './diagnostics.js';
+import type { SessionMeta } from './store-contract.js';
 import type { LifetimeOptions, RequestInfo } from './types.js';
 
 /** Lifetime and cookie settings after validation, times in ms. */

@@ -5,8 +5,8 @@
  * across several cookies.
  */
 import { SessionConfigError } from '../errors.js';
-import type { SessionData } from '../stores/types.js';
 import { aeadOpen, aeadSealPrefixed, deriveKey, NONCE_BYTES, TAG_BYTES } from './crypto.js';
+import type { SessionData } from './store-contract.js';
 
 /** Version byte of the format; it fixes the algorithm, so there is no algorithm field (SEC-30). */
 export const SEALED_VERSION = 0x01;

@@ -4,10 +4,10 @@
  * `SessionDriver`.
  */
 import { SessionStateError, SessionValueError } from '../errors.js';
-import type { SessionData, SessionMeta } from '../stores/types.js';
 import { freezeDecoded, isPortableText, toStorable } from './codec.js';
 import { randomString, safeEqual } from './crypto.js';
 import type { TransportFix } from './options.js';
+import type { SessionData, SessionMeta } from './store-contract.js';
 import type { Session, SessionDataShape } from './types.js';
 
 /** Keys under this prefix hold sessionkit's own values (flash messages, the CSRF token). */

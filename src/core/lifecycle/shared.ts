@@ -2,9 +2,10 @@
  * The lifecycle rules both managers (store-backed and cookie-only) share: the expiry verdict, the
  * meta a login resets, the state a destroy leaves.
  */
-import type { SessionMeta } from '../../stores/types.js';
+
 import { lifetimeMeta, type ResolvedLifetimes } from '../options.js';
 import type { SessionState } from '../session.js';
+import type { SessionMeta } from '../store-contract.js';
 
 /** Why a session is dead at `now`, or null while it lives (absolute expiry wins over idle). */
 export function expiryVerdict(

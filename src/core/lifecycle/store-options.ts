@@ -3,7 +3,6 @@
  * fresh session. Every mistake throws `ERR_SESSION_CONFIG` naming the option, at construction.
  */
 import { SessionConfigError } from '../../errors.js';
-import type { SessionMeta, SessionStore } from '../../stores/types.js';
 import { MAX_TIMEOUT_MS } from '../deadline.js';
 import {
   type BindingOptions,
@@ -21,6 +20,7 @@ import {
   seconds,
   wholeNumber,
 } from '../options.js';
+import type { SessionMeta, SessionStore } from '../store-contract.js';
 import type { LifetimeOptions, RequestInfo, SessionDataShape, SessionManager } from '../types.js';
 
 /** Options of `createSessionManager`. */
