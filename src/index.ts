@@ -9,6 +9,7 @@ export { DIAGNOSTICS_CHANNEL, getCounters } from './core/diagnostics.js';
 export type { BindingOptions, InvalidTokenOptions } from './core/guards.js';
 export type { SessionManagerOptions, StoreSessionManager } from './core/manager.js';
 export { createSessionManager } from './core/manager.js';
+export type { LegacyContents, LegacyHandle, SessionMigration } from './core/migration.js';
 export type {
   DestroyResult,
   PatchResult,

@@ -29,6 +29,7 @@ export {
   type StorePause,
 } from './pausable-store.js';
 export { randomKey, randomUserId, SAMPLE_AUDIENCE, sampleMeta, sampleRecord } from './records.js';
+export type { ConformanceRunner, ConformanceTestBody } from './runner.js';
 export {
   describeStoreConformance,
   type StoreConformanceOptions,
