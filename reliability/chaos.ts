@@ -6,8 +6,8 @@
  * (reliability/lib/failover-scenarios.ts). Bounded: aborts after 30 minutes (6 with --quick).
  */
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   createChaosContext,
   FULL_TIMING,
@@ -138,6 +138,7 @@ if (chart !== undefined) {
   const path = options.quick
     ? join(ROOT, '.data', 'reliability', 'chaos-failover-quick.svg')
     : join(ROOT, 'docs', 'reliability-failover.svg');
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, chart);
   say(`chart ${path}`);
 }

@@ -3,6 +3,7 @@
  * is frozen, killed, restarted or slowed down. Each scenario states what must hold (which statuses are
  * allowed, how many sessions may be lost) and reports what happened.
  */
+import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -185,9 +186,20 @@ export function pool(postgres: PostgresProcess): pg.Pool {
   return created;
 }
 
-function redisClient(port: number): Redis {
-  const client = new Redis({ host: '127.0.0.1', port });
+/**
+ * Configured as docs/stores.md recommends with `storeTimeoutMs`: a command is never queued while the
+ * connection is down nor re-sent after a reconnect, so a write the app already answered 503 cannot
+ * land later (a late write).
+ */
+async function redisClient(port: number): Promise<Redis> {
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+  });
   client.on('error', () => undefined);
+  await once(client, 'ready');
   return client;
 }
 
@@ -235,7 +247,7 @@ export function slowLink(client: IoRedisLike): IoRedisLike & { delayMs: number }
 
 async function redisRig(options: { persistent: boolean; freeze: boolean }): Promise<Rig> {
   const server = await startRedis({ persistent: options.persistent });
-  const client = redisClient(server.port);
+  const client = await redisClient(server.port);
   const store = createRedisStore(client, { keyPrefix: 'chaos:', checkEvictionPolicy: false });
   return {
     store: withTimeout(store, { timeoutMs: STORE_TIMEOUT_MS }),
@@ -268,7 +280,7 @@ export async function postgresTable(postgres: PostgresProcess, scenario: string)
 
 async function tieredRedisRig(context: ChaosContext, freeze: boolean): Promise<Rig> {
   const server = await startRedis({ persistent: false });
-  const client = redisClient(server.port);
+  const client = await redisClient(server.port);
   const durable = await postgresTable(context.postgres, freeze ? 'tiered_stop' : 'tiered_kill');
   const cache = createRedisStore(client, { keyPrefix: 'chaos:', checkEvictionPolicy: false });
   return {
@@ -334,7 +346,7 @@ async function postgresRig(context: ChaosContext): Promise<Rig> {
 
 async function slowRig(): Promise<Rig> {
   const server = await startRedis({ persistent: false });
-  const client = redisClient(server.port);
+  const client = await redisClient(server.port);
   const link = slowLink(client);
   const store = createRedisStore(link, { keyPrefix: 'chaos:', checkEvictionPolicy: false });
   return {

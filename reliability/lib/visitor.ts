@@ -179,9 +179,11 @@ export class Visitor {
       return reply;
     }
     const body = reply.body;
-    if (body.owner === null && change === 'changed') {
-      // The server no longer knew the session, and this write started a new, anonymous one under a new
-      // cookie: the session is lost. The visitor starts over, as a user who logs in again.
+    if (body.owner === null && change !== 'cleared') {
+      // The server no longer knew the session: the session is lost (judged against the scenario's loss
+      // promise). A write started a new, anonymous one under a new cookie, or a read kept the unknown
+      // cookie (refused store-backed cookies are never cleared: docs/decisions.md). The visitor starts
+      // over, as a user who logs in again.
       this.lost++;
       this.#model = undefined;
       this.jar.value = undefined;
