@@ -45,7 +45,7 @@ const types = (events: SessionEvent[]) => events.map((event) => event.type);
  */
 function overMemory<Cache extends { store: SessionStore }>(
   wrap: (inner: SessionStore) => Cache,
-  options: { repairIntervalMs?: number } = {},
+  options: { repairIntervalMs?: number; cacheTimeoutMs?: number } = {},
 ) {
   const clock = createFakeClock();
   const memory = createMemoryStore({ clock, sweepIntervalSeconds: 0 });
@@ -104,6 +104,48 @@ function faultyStore(inner: SessionStore) {
     destroy: (key) => (faults.destroy ? fail('destroy') : inner.destroy(key)),
   };
   return { store, faults };
+}
+
+/**
+ * A real store whose writes can be held unanswered and applied later, in any order: a client that
+ * resends a command after a failover (ioredis's Cluster client does) long after its caller gave up.
+ */
+function resendingStore(inner: SessionStore) {
+  let holding = false;
+  const held = new Map<string, () => Promise<void>>();
+  const hold = <T>(name: string, run: () => Promise<T>): Promise<T> =>
+    holding
+      ? new Promise<T>((resolve, reject) => {
+          held.set(name, () => run().then(resolve, reject));
+        })
+      : run();
+  const store: SessionStore = {
+    kind: inner.kind,
+    get: (key) => inner.get(key),
+    set: (key, record) =>
+      hold(record.version === Number.MAX_SAFE_INTEGER ? 'tombstone' : `set v${record.version}`, () =>
+        inner.set(key, record),
+      ),
+    patch: (key, patch) => inner.patch(key, patch),
+    destroy: (key) => hold('destroy', () => inner.destroy(key)),
+  };
+  return {
+    store,
+    /** From now on writes are held (`true`) or run at once (`false`). */
+    holdWrites(on: boolean) {
+      holding = on;
+    },
+    held: () => [...held.keys()],
+    /** Applies the held writes named, in this order. */
+    async deliver(...names: string[]) {
+      for (const name of names) {
+        const apply = held.get(name);
+        assert.ok(apply, `${name} is held`);
+        held.delete(name);
+        await apply();
+      }
+    },
+  };
 }
 
 describe('createTieredStore', () => {
@@ -305,6 +347,33 @@ describe('createTieredStore', () => {
       await store.patch(key, { set: { n: 2 }, delete: [], meta: sampleMeta(clock) });
       assert.equal(await memory.get(key), null);
       assert.equal((await store.get(key))?.version, 2);
+    });
+    it('cache writes given up on that land later, out of order, cannot bring back an older version', async () => {
+      // A failover: the cache write of v2 and the tombstone and delete that follow it time out, and the
+      // client delivers them seconds later in another order, after the cache took v3.
+      const { clock, memory, cache, durable, store } = overMemory(resendingStore, {
+        cacheTimeoutMs: 20,
+        repairIntervalMs: 60_000,
+      });
+      try {
+        const key = randomKey();
+        await store.set(key, sampleRecord(clock, { n: 1 }));
+        cache.holdWrites(true);
+        await store.patch(key, { set: { n: 2 }, delete: [], meta: sampleMeta(clock) });
+        assert.ok(cache.held().includes('set v2'));
+        cache.holdWrites(false);
+        await store.patch(key, { set: { n: 3 }, delete: [], meta: sampleMeta(clock) });
+        assert.equal((await memory.get(key))?.version, 3, 'the cache took v3');
+        // The worst order: the tombstone first, then the delete (if the store sent one), then v2.
+        await cache.deliver(
+          ...['tombstone', 'destroy', 'set v2'].filter((name) => cache.held().includes(name)),
+        );
+        assert.equal((await durable.get(key))?.version, 3);
+        assert.equal((await store.get(key))?.version, 3, 'no read returns v2 after v3 was written');
+        assert.equal((await store.get(key))?.version, 3);
+      } finally {
+        await store.close?.();
+      }
     });
     it('a write whose cached copy can be neither updated nor removed is repaired once the cache answers', async () => {
       const { clock, memory, cache, durable, store } = overMemory(faultyStore, { repairIntervalMs: 5 });

@@ -19,6 +19,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { describeError, publish } from '../core/diagnostics.js';
 import { SessionConfigError } from '../errors.js';
+import { createCacheWrites } from './internal/cache-writes.js';
 import type { PatchResult, SessionRecord, SessionStore } from './types.js';
 
 /** Options of `createTieredStore`. */
@@ -117,16 +118,27 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   const unrepaired = new Set<string>();
   let repairTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  // A cache write given up on may still land later, out of order: a key is settled only after it has.
+  const writes = createCacheWrites();
 
-  /** Runs a cache operation; on failure or timeout publishes `cache-error` and resolves to `failed`. */
-  async function tryCache<T>(operation: string, run: () => Promise<T>): Promise<T | typeof failed> {
+  /**
+   * Runs a cache operation (a write when `key` is given, tracked until it settles); on failure or
+   * timeout publishes `cache-error` and resolves to `failed`.
+   */
+  async function tryCache<T>(
+    operation: string,
+    run: () => Promise<T>,
+    key?: string,
+  ): Promise<T | typeof failed> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`cache ${operation} timed out`)), cacheTimeoutMs);
     });
+    const write = key === undefined ? undefined : writes.track(key, run);
     try {
-      return await Promise.race([run(), timeout]);
+      return await Promise.race([write?.write ?? run(), timeout]);
     } catch (error) {
+      write?.abandon();
       publish({
         type: 'cache-error',
         store: 'tiered',
@@ -140,7 +152,11 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     }
   }
 
-  /** Keeps the cache from serving anything for `key` until the tombstone expires; false if it cannot. */
+  /**
+   * Keeps the cache from serving anything for `key` until the tombstone expires; false if it cannot,
+   * or not yet: while a write given up on may still land (a delete after the tombstone, an older record
+   * after a delete), or a delete raced another write, nothing in the cache is final for the key.
+   */
   async function block(key: string): Promise<boolean> {
     const now = clock.now();
     const meta = { createdAt: now, lastSeenAt: now, idleExpiresAt: now, absoluteExpiresAt: now };
@@ -149,9 +165,12 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
       version: TOMBSTONE_VERSION,
       meta: { ...meta, audience: '', expiresAt: now + tombstoneSeconds * 1000 },
     };
-    if ((await tryCache('set', () => cache.set(key, tombstone))) !== failed) return true;
+    // A tombstone is always safe to send: no write, however late, replaces it.
+    if ((await tryCache('set', () => cache.set(key, tombstone), key)) !== failed)
+      return !writes.abandoned(key);
+    if (writes.abandoned(key)) return false;
     // Without a tombstone a racing backfill may still land; deleting at least drops the old version.
-    return (await tryCache('destroy', () => cache.destroy(key))) !== failed;
+    return (await tryCache('destroy', () => cache.destroy(key), key)) !== failed && writes.idle(key);
   }
 
   async function invalidate(key: string): Promise<void> {
@@ -173,7 +192,9 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
 
   async function repair(): Promise<void> {
     for (const key of unrepaired) {
-      // One failure means the cache is still unreachable: try again later, not once per key.
+      // A key waits for its writes given up on to settle; another failure means the cache is still
+      // unreachable: try again later, not once per key.
+      if (writes.abandoned(key)) continue;
       if (!(await block(key))) break;
       unrepaired.delete(key);
     }
@@ -186,8 +207,10 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
 
   /** Puts the durable store's record into the cache, or blocks the key if that fails. */
   async function update(key: string, record: SessionRecord | null, since: number): Promise<void> {
-    if (record !== null && (await tryCache('set', () => cache.set(key, record))) !== failed) {
-      unrepaired.delete(key);
+    if (record !== null && (await tryCache('set', () => cache.set(key, record), key)) !== failed) {
+      // An earlier write given up on (a delete, then an older record) may still land after this one.
+      if (writes.abandoned(key)) remember(key);
+      else unrepaired.delete(key);
       leases?.grant(key, since);
     } else {
       await invalidate(key);
@@ -224,7 +247,11 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
       const record = await durable.get(key);
       // A tombstone would refuse the backfill anyway; a failing (or unrepaired) cache is not asked.
       const refill = lapsed ? !unrepaired.has(key) : cached !== failed && !tombstoned;
-      if (record !== null && refill && (await tryCache('set', () => cache.set(key, record))) !== failed) {
+      if (
+        record !== null &&
+        refill &&
+        (await tryCache('set', () => cache.set(key, record), key)) !== failed
+      ) {
         leases?.grant(key, reading);
       }
       return record;
