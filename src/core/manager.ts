@@ -75,16 +75,36 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
   const { store, clock, cookie } = config;
   const kind = store.kind;
 
-  async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  /** `error` of a store `operation` as ERR_SESSION_STORE, published as a `store-error` event. */
+  function storeFailure(operation: string, error: unknown): SessionStoreError {
+    publish({ type: 'store-error', store: kind, reason: operation, error: describeError(error) });
+    return error instanceof SessionStoreError
+      ? error
+      : new SessionStoreError(kind, operation, { cause: error });
+  }
+
+  // One rejection handler per operation name, made on first use: a store call allocates no closure
+  // and no async frame of its own on top of the store's promise.
+  const rethrowAs = new Map<string, (error: unknown) => never>();
+  function rethrow(operation: string): (error: unknown) => never {
+    let handler = rethrowAs.get(operation);
+    if (handler === undefined) {
+      handler = (error) => {
+        throw storeFailure(operation, error);
+      };
+      rethrowAs.set(operation, handler);
+    }
+    return handler;
+  }
+
+  /** Runs a store call within `storeTimeoutMs` (when set); a failure rejects with ERR_SESSION_STORE. */
+  function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
-      return await (config.storeTimeoutMs > 0
-        ? withinDeadline(kind, operation, config.storeTimeoutMs, run)
-        : run());
+      const pending =
+        config.storeTimeoutMs > 0 ? withinDeadline(kind, operation, config.storeTimeoutMs, run) : run();
+      return Promise.resolve(pending).then(undefined, rethrow(operation));
     } catch (error) {
-      const wrapped =
-        error instanceof SessionStoreError ? error : new SessionStoreError(kind, operation, { cause: error });
-      publish({ type: 'store-error', store: kind, reason: operation, error: describeError(error) });
-      throw wrapped;
+      return Promise.reject(storeFailure(operation, error));
     }
   }
 
