@@ -88,11 +88,12 @@ export function apiRouter(sessions: SessionMiddleware<ShopData>, backend: Sessio
 
   api.post('/login', async (req, res) => {
     const session = sessions.of(req);
-    const username = requireObject(req.body).username;
+    const { username, remember } = requireObject(req.body);
     if (typeof username !== 'string' || !USERNAME.test(username)) {
       throw new ShopError(400, '"username" must be 1 to 32 letters, digits, ".", "_" or "-"');
     }
-    await session.login(username);
+    // Remember me: a persistent cookie, or one that ends with the browser session.
+    await session.login(username, { remember: remember === true });
     markSignedIn(res, backend.secureCookies);
     session.flash('notice', `Welcome, ${username}! Logging in gave your session a new token and id.`);
     res.json(meOf(session, backend));

@@ -126,7 +126,7 @@ export const SCRIPT = `
     event.preventDefault();
     const fields = Array.from(form.elements).filter((field) => field.name);
     const body = fields.length === 0 ? undefined : Object.fromEntries(
-      fields.map((field) => [field.name, field.type === 'number' ? field.valueAsNumber : field.value]),
+      fields.map((field) => [field.name, field.type === 'number' ? field.valueAsNumber : field.type === 'checkbox' ? field.checked : field.value]),
     );
     const buttons = form.querySelectorAll('button');
     buttons.forEach((button) => { button.disabled = true; });

@@ -151,6 +151,7 @@ export function loginBody(user: string | undefined): Html {
   public id in the panel change) and keeps your cart.</p>
   <form data-path="/api/login" data-next="/">
     <input name="username" required maxlength="32" pattern="[A-Za-z0-9_.\\-]+" placeholder="user name" autocomplete="username" aria-label="User name">
+    <label><input type="checkbox" name="remember"> Remember me</label>
     <button type="submit">Log in</button>
   </form>
 </div>`;

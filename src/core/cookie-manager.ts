@@ -9,7 +9,7 @@ import { clearCookie, readCookie, readCookiesWithPrefix, serializeCookie } from 
 import { randomString, tokenKey } from './crypto.js';
 import { deliver, describeError, observed, publish, type RejectReason } from './diagnostics.js';
 import { createInvalidTokenMonitor, type InvalidTokenOptions } from './guards.js';
-import { expiryVerdict, loginMeta, markDestroyed } from './lifecycle/shared.js';
+import { cookieMaxAge, expiryVerdict, loginMeta, markDestroyed } from './lifecycle/shared.js';
 import {
   heldBack,
   lifetimeMeta,
@@ -274,6 +274,7 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     }
     if (sealed.userId !== undefined) state.meta.userId = sealed.userId;
     if (sealed.authenticatedAt !== undefined) state.meta.authenticatedAt = sealed.authenticatedAt;
+    if (sealed.persistent !== undefined) state.meta.persistent = sealed.persistent;
     state.token = sealed.sid;
     state.base = sealed.data;
     state.version = sealed.version;
@@ -320,6 +321,7 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     };
     if (touchedMeta.userId !== undefined) sealed.userId = touchedMeta.userId;
     if (touchedMeta.authenticatedAt !== undefined) sealed.authenticatedAt = touchedMeta.authenticatedAt;
+    if (touchedMeta.persistent !== undefined) sealed.persistent = touchedMeta.persistent;
     const plaintext = encodeSession(sealed);
     const length = sealedLength(plaintext.length);
     // Checked before encrypting: an oversized session costs no crypto and sends no cookie (SEC-14).
@@ -327,8 +329,7 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
     const parts = splitValue(cookie.name, sealValue(keyring, plaintext), config.maxCookies);
     if (parts === null) throw new SessionTooLargeError(length, config.capacity);
     countSeal();
-    const max = cookie.maxAgeSeconds;
-    const age = max === undefined ? undefined : Math.min(max, (touchedMeta.absoluteExpiresAt - now) / 1000);
+    const age = cookieMaxAge(cookie.maxAgeSeconds, touchedMeta, now);
     const out = parts.map(([name, value]) => serializeCookie(cookie, name, value, age));
     out.push(...clears(parts.length, state.cookieChunks.slots));
     const created = state.isNew;
@@ -391,8 +392,8 @@ export function createCookieSessionManager<Data extends SessionDataShape = Untyp
       if (state.isNew) state.metaChanged = true;
       publish({ type: 'regenerated', id: publicId(state), store: KIND });
     },
-    async login(state, userId) {
-      state.meta = loginMeta(config, state.meta, userId, clock.now());
+    async login(state, userId, options) {
+      state.meta = loginMeta(config, state.meta, userId, clock.now(), options);
       state.metaChanged = true;
       await driver.regenerate(state);
     },

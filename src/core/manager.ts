@@ -16,7 +16,7 @@ import {
 import { withinDeadline } from './deadline.js';
 import { deliver, describeError, observed, publish, type RejectReason } from './diagnostics.js';
 import { bindingMismatch, createInvalidTokenMonitor } from './guards.js';
-import { expiryVerdict, loginMeta, markDestroyed, touched } from './lifecycle/shared.js';
+import { cookieMaxAge, expiryVerdict, loginMeta, markDestroyed, touched } from './lifecycle/shared.js';
 import {
   freshMeta,
   resolve,
@@ -584,9 +584,9 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       throw new SessionConflictError(key, config.updateAttempts);
     },
     regenerate: (state) => regenerate(state),
-    async login(state, userId) {
+    async login(state, userId, options) {
       if (config.maxSessionsPerUser > 0) await makeRoom(userId, state.key);
-      await regenerate(state, loginMeta(config, state.meta, userId, clock.now()));
+      await regenerate(state, loginMeta(config, state.meta, userId, clock.now(), options));
     },
     async destroy(state) {
       const key = state.key;
@@ -596,18 +596,19 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
   };
 
   function sessionCookie(state: SessionState, now: number): string {
-    const max = cookie.maxAgeSeconds;
-    const age = max === undefined ? undefined : Math.min(max, (state.meta.absoluteExpiresAt - now) / 1000);
+    const age = cookieMaxAge(cookie.maxAgeSeconds, state.meta, now);
     return serializeCookie(cookie, cookie.name, state.token ?? '', age);
   }
 
   function cookiesFor(state: SessionState, now: number, touchedNow: boolean): string[] {
     if (state.destroyed) return state.clearCookie ? [clearCookie(cookie, cookie.name)] : [];
-    if (state.insecureTransport && (state.tokenChanged || touchedNow)) {
+    const changed = state.tokenChanged || state.cookieChanged;
+    if (state.insecureTransport && (changed || touchedNow)) {
       heldBack(kind, state.insecureTransport);
       return [];
     }
-    if (!state.isNew && (state.tokenChanged || (touchedNow && cookie.maxAgeSeconds !== undefined))) {
+    const persistent = cookieMaxAge(cookie.maxAgeSeconds, state.meta, now) !== undefined;
+    if (!state.isNew && (changed || (touchedNow && persistent))) {
       return [sessionCookie(state, now)];
     }
     return state.clearCookie ? [clearCookie(cookie, cookie.name)] : [];

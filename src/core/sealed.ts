@@ -173,6 +173,8 @@ export interface SealedSession {
   version: number;
   userId?: string;
   authenticatedAt?: number;
+  /** Remember me (`SessionMeta.persistent`). */
+  persistent?: boolean;
   data: SessionData;
 }
 
@@ -187,6 +189,7 @@ export function encodeSession(session: SealedSession): Buffer {
       n: session.version,
       u: session.userId,
       t: session.authenticatedAt,
+      p: session.persistent,
       d: session.data,
     }),
     'utf8',
@@ -213,7 +216,7 @@ export function decodeSession(plaintext: Buffer): SealedSession | null {
     return null;
   }
   if (!isRecord(parsed)) return null;
-  const { i: sid, c: createdAt, s: lastSeenAt, a: absoluteExpiresAt, n: version, u, t, d } = parsed;
+  const { i: sid, c: createdAt, s: lastSeenAt, a: absoluteExpiresAt, n: version, u, t, p, d } = parsed;
   if (typeof sid !== 'string' || sid.length === 0 || !isRecord(d)) return null;
   if (!isTime(createdAt) || !isTime(lastSeenAt) || !isTime(absoluteExpiresAt) || !isTime(version)) {
     return null;
@@ -226,6 +229,10 @@ export function decodeSession(plaintext: Buffer): SealedSession | null {
   if (t !== undefined) {
     if (!isTime(t)) return null;
     session.authenticatedAt = t;
+  }
+  if (p !== undefined) {
+    if (typeof p !== 'boolean') return null;
+    session.persistent = p;
   }
   return session;
 }

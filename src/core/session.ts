@@ -6,9 +6,10 @@
 import { SessionStateError, SessionValueError } from '../errors.js';
 import { freezeDecoded, isPortableText, toStorable } from './codec.js';
 import { randomString, safeEqual } from './crypto.js';
+import { markPersistent } from './lifecycle/shared.js';
 import type { TransportFix } from './options.js';
 import type { SessionData, SessionMeta } from './store-contract.js';
-import type { Session, SessionDataShape } from './types.js';
+import type { LoginOptions, Session, SessionDataShape } from './types.js';
 
 /** Keys under this prefix hold sessionkit's own values (flash messages, the CSRF token). */
 export const RESERVED_PREFIX = '__sk.';
@@ -75,7 +76,7 @@ export interface SessionDriver {
   assignId(state: SessionState): string;
   update(state: SessionState, key: string, fn: (current: unknown) => unknown): Promise<unknown>;
   regenerate(state: SessionState): Promise<void>;
-  login(state: SessionState, userId: string): Promise<void>;
+  login(state: SessionState, userId: string, options?: LoginOptions): Promise<void>;
   destroy(state: SessionState): Promise<void>;
 }
 
@@ -109,6 +110,8 @@ export interface SessionState {
   metaChanged: boolean;
   /** The token changed during this request: the response must carry the cookie. */
   tokenChanged: boolean;
+  /** The cookie's lifetime changed (remember me): the response must carry the cookie. */
+  cookieChanged: boolean;
   destroyed: boolean;
   /** The request presented a cookie we rejected (or destroyed): clear it if nothing replaces it. */
   clearCookie: boolean;
@@ -332,13 +335,24 @@ class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
     return this.#guard() ?? this.#driver.regenerate(this.#state);
   }
 
-  login(userId: string): Promise<void> {
+  login(userId: string, options?: LoginOptions): Promise<void> {
     try {
       checkUserId(userId);
+      if (options?.remember !== undefined) persistentFlag(options.remember, 'remember');
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#guard() ?? this.#driver.login(this.#state, userId);
+    return this.#guard() ?? this.#driver.login(this.#state, userId, options);
+  }
+
+  get persistent(): boolean | undefined {
+    return this.#state.meta.persistent;
+  }
+
+  setPersistent(persistent: boolean): void {
+    persistentFlag(persistent, 'persistent');
+    if (this.#state.destroyed) throw new SessionStateError('the session was destroyed');
+    markPersistent(this.#state, persistent);
   }
 
   destroy(): Promise<void> {
@@ -363,6 +377,10 @@ class SessionImpl<Data extends SessionDataShape> implements Session<Data> {
   }
 }
 
+function persistentFlag(value: unknown, name: string): void {
+  if (typeof value !== 'boolean') throw new SessionValueError(name, 'must be true or false');
+}
+
 /** Creates the session object for `state`. */
 export function createSession<Data extends SessionDataShape>(
   state: SessionState,
@@ -383,6 +401,7 @@ export function newState(meta: SessionMeta): SessionState {
     isNew: true,
     metaChanged: false,
     tokenChanged: false,
+    cookieChanged: false,
     destroyed: false,
     clearCookie: false,
     cookiesSent: false,

@@ -56,6 +56,11 @@ export interface SessionMeta {
   client?: { userAgent?: string; ipPrefix?: string };
   /** The app the token was issued for (checked on load). */
   audience: string;
+  /**
+   * Remember me: `true` = a persistent cookie (Max-Age, bounded by the absolute expiry), `false` = a
+   * browser-session cookie; absent = `cookie.maxAge` decides.
+   */
+  persistent?: boolean;
 }
 
 /** One stored session. */

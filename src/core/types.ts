@@ -67,6 +67,12 @@ export interface UserSessionInfo {
 }
 
 /** The session of one request. */
+/** Options of `session.login()`. */
+export interface LoginOptions {
+  /** Remember me: a persistent cookie (`true`) or a browser-session cookie (`false`). @default unchanged */
+  remember?: boolean;
+}
+
 export interface Session<Data extends SessionDataShape = UntypedSessionData> {
   /**
    * Public handle: a hash of the token, safe to log and display. Never the token itself.
@@ -135,7 +141,15 @@ export interface Session<Data extends SessionDataShape = UntypedSessionData> {
    * so no two ids share a per-user index entry); anything else rejects with `ERR_SESSION_VALUE` (key
    * `"userId"`) before any store call. `listUserSessions` and `revokeUserSessions` refuse such ids too.
    */
-  login(userId: string): Promise<void>;
+  login(userId: string, options?: LoginOptions): Promise<void>;
+  /**
+   * Remember me: `true` = a persistent cookie (Max-Age, never past the absolute timeout nor 400 days),
+   * `false` = a browser-session cookie (gone when the browser closes); `undefined` = `cookie.maxAge`
+   * decides. Kept in the session (record meta, sealed payload) through rotation, regenerate and login.
+   */
+  readonly persistent: boolean | undefined;
+  /** Changes the remember-me choice; the next response carries the cookie with its new lifetime. */
+  setPersistent(persistent: boolean): void;
   /** Deletes the session in the store and clears the cookie. When it resolves the token is dead. */
   destroy(): Promise<void>;
 }

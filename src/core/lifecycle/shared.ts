@@ -6,6 +6,7 @@
 import { lifetimeMeta, type ResolvedLifetimes } from '../options.js';
 import type { SessionState } from '../session.js';
 import type { SessionMeta } from '../store-contract.js';
+import type { LoginOptions } from '../types.js';
 
 /** Why a session is dead at `now`, or null while it lives (absolute expiry wins over idle). */
 export function expiryVerdict(
@@ -30,13 +31,43 @@ export function loginMeta(
   meta: SessionMeta,
   userId: string,
   now: number,
+  options?: LoginOptions,
 ): SessionMeta {
-  return {
+  const next: SessionMeta = {
     ...meta,
     ...lifetimeMeta(lifetimes, meta.createdAt, now, now + lifetimes.absoluteMs),
     userId,
     authenticatedAt: now,
   };
+  if (options?.remember !== undefined) next.persistent = options.remember;
+  return next;
+}
+
+/** Longest Max-Age browsers keep (RFC 6265bis §5.5: 400 days). */
+const MAX_AGE_CAP_SECONDS = 400 * 24 * 3600;
+
+/**
+ * The cookie's Max-Age in seconds for `meta` at `now`, or `undefined` for a browser-session cookie: a
+ * session's own choice (`persistent`) wins over `cookie.maxAge`; a persistent cookie never outlives
+ * the absolute expiry (nor 400 days).
+ */
+export function cookieMaxAge(
+  defaultMaxAge: number | undefined,
+  meta: SessionMeta,
+  now: number,
+): number | undefined {
+  if (meta.persistent === false || (meta.persistent === undefined && defaultMaxAge === undefined))
+    return undefined;
+  const remaining = (meta.absoluteExpiresAt - now) / 1000;
+  return Math.min(defaultMaxAge ?? MAX_AGE_CAP_SECONDS, remaining, MAX_AGE_CAP_SECONDS);
+}
+
+/** Records a session's remember-me choice: written with the next commit, and its cookie re-sent. */
+export function markPersistent(state: SessionState, persistent: boolean): void {
+  if (state.meta.persistent === persistent) return;
+  state.meta = { ...state.meta, persistent };
+  state.metaChanged = true;
+  state.cookieChanged = true;
 }
 
 /** Marks the session destroyed in this request: no more writes, and a stored one's cookie is cleared. */
