@@ -272,7 +272,12 @@ describe('fromExpressSession', () => {
         .toLowerCase()
         .replace(/[^a-z0-9]/g, '_')}`;
       const PgStore = connectPgSimple(session);
-      const store = new PgStore({ pool, tableName, createTableIfMissing: true });
+      // connect-pg-simple's own table.sql names its key "session_pkey", which collides with any other
+      // table created by it in the shared database: the same table, with a key named after the table.
+      await pool.query(
+        `CREATE TABLE ${tableName} (sid varchar PRIMARY KEY, sess json NOT NULL, expire timestamp(6) NOT NULL)`,
+      );
+      const store = new PgStore({ pool, tableName });
       return {
         store,
         close: async () => {
