@@ -704,7 +704,13 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     const doomed = entries.filter(
       ({ key, meta }) => key !== exceptKey && meta.userId === userId && meta.audience === config.audience,
     );
-    await Promise.all(doomed.map(({ key }) => revokeChain(key, 'revoke-user', exceptKey)));
+    // A session a concurrent revocation removed before the listing is not listed, yet may still be
+    // served from a process-local cache until that revocation resolves: settle outwaits it.
+    const settle = store.settle;
+    await Promise.all([
+      ...doomed.map(({ key }) => revokeChain(key, 'revoke-user', exceptKey)),
+      settle && call('settle', () => settle.call(store)),
+    ]);
     const count = doomed.filter((entry) => isLive(entry, userId, now)).length;
     publish({ type: 'destroyed', store: kind, reason: 'revoke-user', detail: { count } });
     return count;

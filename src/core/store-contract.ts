@@ -134,6 +134,12 @@ export interface SessionStore {
   destroyByUser?(userId: string, exceptKey?: string): Promise<number>;
   /** Deletes expired records now; resolves to how many. */
   prune?(): Promise<number>;
+  /**
+   * Resolves once no app process can still serve a record that was removed before this call (a
+   * process-local cache serves its copies for a lease). Absent where a removal is seen at once.
+   * A revocation that found a record already removed by a concurrent one waits for this.
+   */
+  settle?(): Promise<void>;
   /** Releases timers and handles the store owns (never a client it was given). */
   close?(): Promise<void>;
 }

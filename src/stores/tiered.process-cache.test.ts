@@ -11,7 +11,11 @@ import { after, before, describe, it } from 'node:test';
 import { postgresTable } from '../../test/fixtures/postgres-table.js';
 import { type RemoteStore, remoteStore } from '../../test/lifecycle/remote-store.js';
 import { serviceSkip, services } from '../../tools/services.js';
-import { createFakeClock, randomKey, sampleMeta, sampleRecord } from '../testing/index.js';
+import { createSessionManager } from '../index.js';
+import { createFakeClock, pausableStore, randomKey, sampleMeta, sampleRecord } from '../testing/index.js';
+import { createMemoryStore } from './memory.js';
+import { createSqliteStore } from './sqlite.js';
+import { createTieredStore } from './tiered.js';
 
 const postgresSkip = await serviceSkip('PostgreSQL', services.postgres.port, services.postgres.host);
 
@@ -85,3 +89,30 @@ describeTwoProcesses(
   },
   postgresSkip,
 );
+
+describe('two tiered stores (memory caches) over one SQLite store, as two processes', () => {
+  it('revokeUserSessions waits out a concurrent destroy of a session it no longer lists', async () => {
+    const clock = createFakeClock();
+    const sqlite = createSqliteStore(':memory:', { pruneIntervalSeconds: 0, clock });
+    const durable = pausableStore(sqlite);
+    const a = createTieredStore({ cache: createMemoryStore({ clock }), durable: sqlite, clock });
+    const b = createTieredStore({ cache: createMemoryStore({ clock }), durable, clock });
+    const key = randomKey();
+    try {
+      await a.set(key, sampleRecord(clock, { user: 'alice' }));
+      assert.notEqual(await a.get(key), null, 'A caches the session (its lease runs)');
+      // B revokes the session: its destroy has removed the row and is paused before its lease wait.
+      const held = durable.pause('destroy', undefined, { after: true });
+      const destroying = b.destroy(key);
+      await held.reached;
+      // A second revocation lists nothing (the row is gone) while A may still serve its copy.
+      const manager = createSessionManager({ store: b, clock });
+      await manager.revokeUserSessions('alice');
+      assert.equal(await a.get(key), null, 'A must not serve the session once the revocation resolved');
+      held.release();
+      await destroying;
+    } finally {
+      await Promise.all([a.close?.(), b.close?.(), sqlite.close()]);
+    }
+  });
+});

@@ -289,6 +289,9 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     };
   }
   if (prune) store.prune = () => prune.call(durable);
+  // A key removed by a concurrent kill (its lease wait still running) is absent from any later listing:
+  // a revocation that listed it away must still outwait the leases other processes may hold on it.
+  if (leases) store.settle = () => leases.outwait(performance.now());
   // Stops the repair timer only: the cache and durable stores are the caller's to close.
   store.close = async () => {
     closed = true;

@@ -139,7 +139,8 @@ export function pausableStore(inner: SessionStore): PausableStore {
       };
     },
   };
-  const { listByUser, destroyByUser, prune, close } = inner;
+  const { listByUser, destroyByUser, prune, close, settle: settleInner } = inner;
+  if (settleInner) wrapper.settle = () => settleInner.call(inner);
   if (listByUser) {
     wrapper.listByUser = (userId) =>
       run({ operation: 'listByUser', userId }, () => listByUser.call(inner, userId));

@@ -42,7 +42,8 @@ export function jitterStore(store: SessionStore, rng: Random, maxDelayMs: number
     patch: (key, patch) => jittered(() => store.patch(key, patch)),
     destroy: (key) => jittered(() => store.destroy(key)),
   };
-  const { listByUser, destroyByUser } = store;
+  const { listByUser, destroyByUser, settle } = store;
+  if (settle) wrapper.settle = () => jittered(() => settle.call(store));
   if (listByUser) wrapper.listByUser = (userId) => jittered(() => listByUser.call(store, userId));
   if (destroyByUser) {
     wrapper.destroyByUser = (userId, exceptKey) =>

@@ -53,6 +53,7 @@ export async function remoteStore(
     destroy: (key) => call('destroy', key),
     listByUser: (userId) => call('listByUser', userId),
     destroyByUser: (userId, exceptKey) => call('destroyByUser', userId, exceptKey),
+    ...(options.durableOnly ? {} : { settle: () => call('settle') }),
     async close() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');
