@@ -86,10 +86,14 @@ export class SessionValueError extends SessionError<'ERR_SESSION_VALUE'> {
   }
 }
 
-/** The session was used in a way its state does not allow (e.g. written after `destroy()`). */
+/**
+ * The session was used in a way its state does not allow: written after `destroy()` in this request
+ * (500, a bug in the app), or revoked or replaced by a parallel request of the same session while this
+ * one wrote to it (409: `update()`, `regenerate()` and `login()` were not applied).
+ */
 export class SessionStateError extends SessionError<'ERR_SESSION_STATE'> {
-  constructor(message: string) {
-    super('ERR_SESSION_STATE', `sessionkit: ${message}`, 500);
+  constructor(message: string, status: 409 | 500 = 500) {
+    super('ERR_SESSION_STATE', `sessionkit: ${message}`, status);
   }
 }
 

@@ -53,6 +53,15 @@ const MAX_REVOKE_HOPS = 8;
 /** Attempts of a regenerate/login whose compare-and-set on the old record keeps losing to parallel writes. */
 const MAX_REGENERATE_ATTEMPTS = 16;
 
+/**
+ * The lineage was revoked (logout, revoke-all) or regenerated out (a login elsewhere) by a parallel
+ * request: this request's write is not applied and it ends anonymous. 409, not 500: the client raced
+ * another request of its own, nothing is broken on the server (docs/decisions.md).
+ */
+function gone(message = 'the session was revoked or replaced by a parallel request'): SessionStateError {
+  return new SessionStateError(message, 409);
+}
+
 /** Jittered exponential backoff between compare-and-set attempts, so contenders spread out. */
 function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(50, 2 ** Math.min(attempt, 6));
@@ -142,11 +151,16 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     state.metaChanged = false;
   }
 
-  /** Follows a rotated-out token to its live successor within the grace window. */
+  /**
+   * Follows a rotated-out token to its live successor within the grace window. `inFlight`: the token
+   * was live when this request loaded it, so every link on the way was made after that (a rotation by a
+   * parallel request), never a reuse of an old token: followed whatever the grace window says.
+   */
   async function follow(
     token: string,
     record: SessionRecord,
     now: number,
+    inFlight = false,
   ): Promise<{ token: string; key: string; record: SessionRecord } | null> {
     let current = { token, record };
     for (let hop = 0; hop < MAX_SUCCESSOR_HOPS; hop++) {
@@ -155,7 +169,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
         return { token: current.token, key: tokenKey(current.token), record: current.record };
       // A regenerated-out token is never followed (fixation): its link has no sealed successor.
       if (link.regenerated === true || link.sealed === undefined) return null;
-      if (now > link.graceUntil) {
+      if (!inFlight && now > link.graceUntil) {
         publish({ type: 'reuse-detected', id: link.key, store: kind });
         if (config.revokeOnReuse) await revokeChain(link.key, 'reuse');
         return null;
@@ -359,13 +373,23 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     }
   }
 
-  /** Re-reads a record that a write found missing: a concurrent rotation moved it (follow it) or it is gone. */
+  /**
+   * Re-reads a record that a write found missing: a concurrent rotation moved it (follow it, whenever it
+   * happened: this request loaded the token live) or it is gone. A read still showing the record live (a
+   * cache that has not caught up) is adopted, so the caller retries its write.
+   */
   async function relocate(state: SessionState, now: number): Promise<boolean> {
     const key = state.key;
     const token = state.token;
     if (key === undefined || token === undefined) return false;
     const record = await call('get', () => store.get(key));
-    const found = record?.meta.successor ? await follow(token, record, now) : null;
+    if (record !== null && !record.meta.successor) {
+      state.base = record.data;
+      state.version = record.version;
+      state.meta = record.meta;
+      return true;
+    }
+    const found = record === null ? null : await follow(token, record, now, true);
     if (found === null) {
       // Revoked, or replaced by a login/regenerate elsewhere: this request's changes are not applied and
       // it sends no Set-Cookie (the browser may hold the new token already, race 5).
@@ -481,7 +505,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       // The new record must not outlive a lost compare-and-set: nobody has its token, remove it now.
       await call('destroy', () => store.destroy(key));
       if (!(await reread(state, now))) {
-        throw new SessionStateError('the session was revoked or replaced while its token was being renewed');
+        throw gone('the session was revoked or replaced while its token was being renewed');
       }
       if (attempt > 1) await backoff(attempt);
     }
@@ -568,12 +592,12 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
           return next;
         }
         if (result.status === 'missing') {
-          if (!(await relocate(state, now))) throw new SessionStateError('the session no longer exists');
+          if (!(await relocate(state, now))) throw gone();
           continue;
         }
         const current = await call('get', () => store.get(sessionKey));
         if (current === null || current.meta.successor) {
-          if (!(await relocate(state, now))) throw new SessionStateError('the session no longer exists');
+          if (!(await relocate(state, now))) throw gone();
           continue;
         }
         state.base = current.data;

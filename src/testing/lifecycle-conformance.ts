@@ -207,6 +207,59 @@ export function describeLifecycleRaces({ describe, it }: Suite, run: Run): void 
     );
 
     it(
+      'race 7: an update() in flight while a parallel request rotates the token lands in the live session, also once the grace window has passed',
+      run(async (harness) => {
+        const options = { rotateAfterSeconds: 900, rotationGraceSeconds: 60, revokeOnReuse: true };
+        const { store, manager, header, tokenOf, create } = lineageOf(harness, options);
+        const first = await create({ n: 1 });
+        harness.clock.advanceSeconds(901);
+        // Request A loads the live token and reaches the compare-and-set of its update(), then waits.
+        const slow = await manager.load(header(first));
+        const held = store.pause('patch', (call) => call.key === tokenKey(first) && call.patch?.set.n === 2);
+        const updating = slow.update('n', (n) => (n ?? 0) + 1);
+        await reachedOrDone(held, updating);
+        // Request B (same cookie) rotates the token; A's write is then slower than the grace window.
+        const rotated = tokenOf(await manager.commit(await manager.load(header(first))));
+        assert.notEqual(rotated, first);
+        const reuses = getCounters()['reuse-detected'] ?? 0;
+        harness.clock.advanceSeconds(61);
+        held.release();
+        assert.equal(await updating, 2, 'the update followed the rotation');
+        // A sends the live token (its own rotation's, as its session was due for one too).
+        const current = tokenOf(await manager.commit(slow));
+        assert.equal((getCounters()['reuse-detected'] ?? 0) - reuses, 0, 'an in-flight request is no reuse');
+        const live = await manager.load(header(current));
+        assert.equal(live.isNew, false, 'the lineage is alive (not revoked as a reuse)');
+        assert.equal(live.get('n'), 2);
+        // A handler slower than the grace window between its load and its update(): still no reuse.
+        harness.clock.advanceSeconds(901);
+        const late = await manager.load(header(current));
+        const newest = tokenOf(await manager.commit(await manager.load(header(current))));
+        harness.clock.advanceSeconds(61);
+        assert.equal(await late.update('n', (n) => (n ?? 0) + 1), 3);
+        assert.equal((getCounters()['reuse-detected'] ?? 0) - reuses, 0, 'a slow handler is no reuse');
+        assert.equal((await manager.load(header(newest))).get('n'), 3);
+      }),
+    );
+
+    it(
+      'race 8: an update() in flight while the session is logged out rejects with ERR_SESSION_STATE (409) and sends no cookie',
+      run(async (harness) => {
+        const { store, manager, header, create, assertRevoked } = lineageOf(harness);
+        const token = await create({ n: 1 });
+        const slow = await manager.load(header(token));
+        const held = store.pause('patch', (call) => call.key === tokenKey(token) && call.patch?.set.n === 2);
+        const updating = slow.update('n', (n) => (n ?? 0) + 1);
+        await reachedOrDone(held, updating);
+        await (await manager.load(header(token))).destroy();
+        held.release();
+        await assert.rejects(updating, { code: 'ERR_SESSION_STATE', status: 409 });
+        assert.deepEqual(await manager.commit(slow), [], 'no Set-Cookie, no cleared cookie');
+        await assertRevoked();
+      }),
+    );
+
+    it(
       'race 6: two apps sharing a store never accept, list or revoke each other’s sessions',
       run(async (harness, t) => {
         const shop = lineageOf(harness, { cookie: { name: '__Host-shop' } });
