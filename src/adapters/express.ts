@@ -16,9 +16,9 @@
  * @module
  */
 import type { NextFunction, Request, Response } from 'express';
-import { holdResponse, requestInfo } from '../core/node-http.js';
 import type { Session, SessionDataShape, SessionManager } from '../core/types.js';
 import { SessionStateError } from '../errors.js';
+import { holdResponse, requestInfo } from './internal/node-http.js';
 
 /** The middleware `sessionMiddleware` returns; `of(req)` reads a request's session, typed. */
 export interface SessionMiddleware<Data extends SessionDataShape> {

@@ -4,9 +4,9 @@
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { requestInfo } from '../core/node-http.js';
 import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
 import { SessionConfigError, SessionStateError } from '../errors.js';
+import { requestInfo } from './internal/node-http.js';
 
 /**
  * Declaration-merging slot that types `request.session`. Give it a `data` member with your session

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
-import { runtimePeerAddress, sessionErrorResponse, webCookieHeader, webRequestInfo } from '../core/web.js';
 import { isSessionError, SessionConfigError, type SessionError } from '../errors.js';
+import { runtimePeerAddress, sessionErrorResponse, webCookieHeader, webRequestInfo } from './internal/web.js';
 
 /** A Fetch API handler that also receives the request's session. */
 export type SessionHandler<Data extends SessionDataShape = UntypedSessionData> = (

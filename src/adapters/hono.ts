@@ -5,8 +5,8 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
-import { runtimePeerAddress, sessionErrorResponse, webCookieHeader, webRequestInfo } from '../core/web.js';
 import { isSessionError, SessionConfigError } from '../errors.js';
+import { runtimePeerAddress, sessionErrorResponse, webCookieHeader, webRequestInfo } from './internal/web.js';
 
 /**
  * The context variables the middleware sets; put them in the app's `Variables` to type

@@ -4,8 +4,8 @@
  * @module
  */
 import type { DefaultState, Middleware } from 'koa';
-import { requestInfo } from '../core/node-http.js';
 import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
+import { requestInfo } from './internal/node-http.js';
 
 /**
  * The context property the middleware adds. `app.use(sessionMiddleware(manager))` adds it to the

@@ -10,11 +10,11 @@
  */
 import { readCookiesWithPrefix } from '../core/cookie.js';
 import type { RequestInfo, Session, SessionDataShape, SessionManager } from '../core/types.js';
-import { webCookieHeader, webRequestInfo } from '../core/web.js';
 import { SessionStateError } from '../errors.js';
 import { type FetchSessionOptions, withSession } from './fetch.js';
 import { type ReadonlySession, readonlySession } from './internal/readonly-session.js';
 import { parseSetCookie, type SetCookieFields } from './internal/set-cookie.js';
+import { webCookieHeader, webRequestInfo } from './internal/web.js';
 
 export type { ReadonlySession } from './internal/readonly-session.js';
 export type { SetCookieFields } from './internal/set-cookie.js';

@@ -4,8 +4,8 @@
  * @module
  */
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
-import { failResponse, holdResponse, requestInfo, statusOf } from '../core/node-http.js';
 import type { Session, SessionDataShape, SessionManager } from '../core/types.js';
+import { failResponse, holdResponse, requestInfo, statusOf } from './internal/node-http.js';
 
 /** A request handler that also gets the request's session. */
 export type SessionHandler<Data extends SessionDataShape> = (

@@ -8,12 +8,12 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { randomString } from '../core/crypto.js';
 import { publish } from '../core/diagnostics.js';
-import { type MemcachedItem, type MemcachedLike, memcachedWire } from '../core/memcached-wire.js';
-import { applyPatch } from '../core/store-support.js';
 import { SessionConfigError, SessionStoreError } from '../errors.js';
+import { type MemcachedItem, type MemcachedLike, memcachedWire } from './internal/memcached-wire.js';
+import { applyPatch } from './internal/store-support.js';
 import type { DestroyResult, PatchResult, SessionRecord, SessionStore } from './types.js';
 
-export type { MemcachedLike, MemcachedResponse } from '../core/memcached-wire.js';
+export type { MemcachedLike, MemcachedResponse } from './internal/memcached-wire.js';
 
 /** Options of `createMemcachedStore`. */
 export interface MemcachedStoreOptions {

@@ -7,8 +7,8 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { deepFreeze } from '../core/codec.js';
 import { seconds } from '../core/options.js';
-import { applyPatch, startInterval } from '../core/store-support.js';
 import { SessionConfigError } from '../errors.js';
+import { applyPatch, startInterval } from './internal/store-support.js';
 import type {
   PatchResult,
   SessionData,

@@ -7,16 +7,16 @@
  */
 import { type Clock, systemClock } from '../core/clock.js';
 import { publish } from '../core/diagnostics.js';
+import { flag } from '../core/options.js';
+import { SessionConfigError } from '../errors.js';
 import {
   changedRows,
   inTransaction,
   type MysqlLike,
   type MysqlQueryable,
   selectRows,
-} from '../core/mysql-driver.js';
-import { flag } from '../core/options.js';
-import { isMeta, isObject, migrationGate, parseStoredJson } from '../core/record-shape.js';
-import { SessionConfigError } from '../errors.js';
+} from './internal/mysql-driver.js';
+import { isMeta, isObject, migrationGate, parseStoredJson } from './internal/record-shape.js';
 import type {
   DestroyResult,
   PatchResult,
@@ -27,7 +27,7 @@ import type {
   SessionStore,
 } from './types.js';
 
-export type { MysqlConnectionLike, MysqlLike, MysqlQueryable } from '../core/mysql-driver.js';
+export type { MysqlConnectionLike, MysqlLike, MysqlQueryable } from './internal/mysql-driver.js';
 
 /** Options of `createMysqlStore`. */
 export interface MysqlStoreOptions {

@@ -11,8 +11,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { type Clock, systemClock } from '../core/clock.js';
 import { describeError, publish } from '../core/diagnostics.js';
 import { seconds } from '../core/options.js';
-import { applyPatch, startInterval } from '../core/store-support.js';
 import { SessionConfigError } from '../errors.js';
+import { applyPatch, startInterval } from './internal/store-support.js';
 import type { PatchResult, SessionEntry, SessionMeta, SessionRecord, SessionStore } from './types.js';
 
 /**

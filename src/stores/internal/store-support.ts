@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the stores that apply patches in JavaScript (memory, SQLite) and run cleanup timers.
  */
-import type { PatchResult, SessionData, SessionPatch, SessionRecord } from './store-contract.js';
+import type { PatchResult, SessionData, SessionPatch, SessionRecord } from '../../core/store-contract.js';
 
 /**
  * Applies `patch` to `stored` by the store contract's rules: absent or rotated-out is `missing`, a

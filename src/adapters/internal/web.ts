@@ -1,8 +1,9 @@
 /**
- * Internals shared by the adapters built on the Fetch API's `Request` and `Response` (fetch, Hono).
+ * Internals shared by the adapters built on the Fetch API's `Request` and `Response` (fetch, Hono, Next.js).
  */
-import type { SessionError } from '../errors.js';
-import type { RequestInfo } from './types.js';
+
+import type { RequestInfo } from '../../core/types.js';
+import type { SessionError } from '../../errors.js';
 
 /**
  * What the manager needs to know about a Fetch API request. There is no socket: the protocol and

@@ -1,10 +1,10 @@
 /**
- * What the adapters for node-style responses (`node:http`, Express) share: request info from an
+ * What the adapters for node-style responses (node:http, Express, Koa, Fastify) share: request info from an
  * `IncomingMessage`, appending `Set-Cookie`, and holding `res.end` until the commit has landed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SessionError } from '../errors.js';
-import type { RequestInfo, Session, SessionDataShape, SessionManager } from './types.js';
+import type { RequestInfo, Session, SessionDataShape, SessionManager } from '../../core/types.js';
+import { SessionError } from '../../errors.js';
 
 /** What the manager needs to know about a node request besides its cookies. */
 export function requestInfo(req: IncomingMessage): RequestInfo {

@@ -4,7 +4,7 @@
  * keeps memjs's server selection, connection handling, SASL, timeouts and failover.
  * Protocol: https://github.com/memcached/memcached/wiki/BinaryProtocolRevamped
  */
-import { SessionStoreError } from '../errors.js';
+import { SessionStoreError } from '../../errors.js';
 
 /** One binary-protocol response, as memjs passes it to `perform` callbacks. */
 export interface MemcachedResponse {
