@@ -112,6 +112,24 @@ describe('createMemcachedStore', { skip }, () => {
     assert.deepEqual(decodeErrors[0], { type: 'decode-error', store: 'memcached' });
   });
 
+  it('reads a record whose meta lacks idleExpiresAt as null, so it cannot outlive the idle timeout', async () => {
+    const clock = createFakeClock();
+    const keyPrefix = uniquePrefix();
+    const store = createMemcachedStore(client, { clock, keyPrefix });
+    const key = randomKey();
+    const { idleExpiresAt: _dropped, ...meta } = sampleMeta(clock);
+    await client.memjs.set(`${keyPrefix}${key}`, JSON.stringify({ version: 1, data: { n: 1 }, meta }), {
+      expires: 60,
+    });
+    const events = await collectEvents(async () => {
+      assert.equal(await store.get(key), null);
+    });
+    assert.deepEqual(
+      events.filter((event) => event.type === 'decode-error'),
+      [{ type: 'decode-error', store: 'memcached' }],
+    );
+  });
+
   it('patch retries after losing a compare-and-set and keeps both writes', async () => {
     const clock = createFakeClock();
     const keyPrefix = uniquePrefix();

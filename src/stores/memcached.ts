@@ -10,6 +10,7 @@ import { randomString } from '../core/crypto.js';
 import { publish } from '../core/diagnostics.js';
 import { SessionConfigError, SessionStoreError } from '../errors.js';
 import { type MemcachedItem, type MemcachedLike, memcachedWire } from './internal/memcached-wire.js';
+import { isMeta, isObject } from './internal/record-shape.js';
 import { applyPatch } from './internal/store-support.js';
 import type { DestroyResult, PatchResult, SessionRecord, SessionStore } from './types.js';
 
@@ -155,12 +156,7 @@ function decode(value: Buffer): SessionRecord | null {
 }
 
 function isRecord(value: unknown): value is SessionRecord {
-  if (!isObject(value) || !Number.isSafeInteger(value.version) || !isObject(value.data)) return false;
-  return isObject(value.meta) && typeof value.meta.expiresAt === 'number';
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isObject(value) && Number.isSafeInteger(value.version) && isObject(value.data) && isMeta(value.meta);
 }
 
 /** Waits a random 0…2^attempt ms (at most 100 ms) so that writers racing on one key spread out. */

@@ -3,6 +3,7 @@
  */
 import { publish } from '../../core/diagnostics.js';
 import type { SessionData, SessionMeta, SessionRecord } from '../types.js';
+import { isMeta, isObject } from './record-shape.js';
 
 /** A reply of field/value pairs: a flat array (RESP2), or an object or Map (RESP3, ioredis transforms). */
 export function pairs(reply: unknown): Map<string, string> {
@@ -51,7 +52,7 @@ export function decodeHash(reply: unknown): SessionRecord | null {
     const parsed: unknown = JSON.parse(`{"v":${version},"m":${meta},"d":{${data}}}`);
     if (typeof parsed === 'object' && parsed !== null && 'v' in parsed && 'm' in parsed && 'd' in parsed) {
       const { v, m, d } = parsed;
-      if (typeof v === 'number' && Number.isSafeInteger(v) && isMeta(m) && isData(d)) {
+      if (typeof v === 'number' && Number.isSafeInteger(v) && isMeta(m) && isObject(d)) {
         return { data: d, version: v, meta: m };
       }
     }
@@ -70,21 +71,4 @@ export function parseMeta(value: unknown): SessionMeta | null {
   } catch {
     return null;
   }
-}
-
-function isData(value: unknown): value is SessionData {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isMeta(value: unknown): value is SessionMeta {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const meta: Partial<Record<keyof SessionMeta, unknown>> = value;
-  return (
-    typeof meta.createdAt === 'number' &&
-    typeof meta.lastSeenAt === 'number' &&
-    typeof meta.idleExpiresAt === 'number' &&
-    typeof meta.absoluteExpiresAt === 'number' &&
-    typeof meta.expiresAt === 'number' &&
-    (meta.userId === undefined || typeof meta.userId === 'string')
-  );
 }
