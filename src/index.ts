@@ -24,6 +24,7 @@ export type {
 export type {
   CookieOptions,
   LifetimeOptions,
+  LoginOptions,
   RequestInfo,
   Session,
   SessionDataShape,
