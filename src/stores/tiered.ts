@@ -115,7 +115,9 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   const detail = { cache: cache.kind, durable: durable.kind };
   // Keys whose cached copy may be older than the durable record: a write could neither update nor
   // remove it. Reads here skip the cache for them; a timer blocks them once the cache answers again.
-  const unrepaired = new Set<string>();
+  // Keys the cache may hold wrongly, each with whether it was killed (see `invalidate`).
+  const unrepaired = new Map<string, boolean>();
+  const liveBlockMs = 4 * cacheTimeoutMs;
   let repairTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   // A cache write given up on may still land later, out of order: a key is settled only after it has.
@@ -157,13 +159,13 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
    * or not yet: while a write given up on may still land (a delete after the tombstone, an older record
    * after a delete), or a delete raced another write, nothing in the cache is final for the key.
    */
-  async function block(key: string): Promise<boolean> {
+  async function block(key: string, lifetimeMs: number): Promise<boolean> {
     const now = clock.now();
     const meta = { createdAt: now, lastSeenAt: now, idleExpiresAt: now, absoluteExpiresAt: now };
     const tombstone = {
       data: {},
       version: TOMBSTONE_VERSION,
-      meta: { ...meta, audience: '', expiresAt: now + tombstoneSeconds * 1000 },
+      meta: { ...meta, audience: '', expiresAt: now + lifetimeMs },
     };
     // A tombstone is always safe to send: no write, however late, replaces it.
     if ((await tryCache('set', () => cache.set(key, tombstone), key)) !== failed)
@@ -173,17 +175,23 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
     return (await tryCache('destroy', () => cache.destroy(key), key)) !== failed && writes.idle(key);
   }
 
-  async function invalidate(key: string): Promise<void> {
-    if (await block(key)) unrepaired.delete(key);
-    else remember(key);
+  /**
+   * Blocks `key` in the cache. A killed key (destroyed, or retired by a successor) is blocked for
+   * `tombstoneSeconds`, so a backfill that read it before the kill cannot bring it back; a live key whose
+   * cache write failed only for as long as a racing backfill can take (four cache timeouts): after that
+   * the next read refills it, so a cache that was frozen for a while serves again soon after it thaws.
+   */
+  async function invalidate(key: string, killed: boolean): Promise<void> {
+    if (await block(key, killed ? tombstoneSeconds * 1000 : liveBlockMs)) unrepaired.delete(key);
+    else remember(key, killed);
   }
 
-  function remember(key: string): void {
+  function remember(key: string, killed: boolean): void {
     if (unrepaired.size >= MAX_UNREPAIRED) {
       publish({ type: 'cache-error', store: 'tiered', reason: 'repair-overflow', detail });
       return;
     }
-    unrepaired.add(key);
+    unrepaired.set(key, killed || (unrepaired.get(key) ?? false));
     if (repairTimer === undefined && !closed) {
       repairTimer = setTimeout(repair, repairIntervalMs);
       repairTimer.unref();
@@ -191,11 +199,11 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   }
 
   async function repair(): Promise<void> {
-    for (const key of unrepaired) {
+    for (const [key, killed] of unrepaired) {
       // A key waits for its writes given up on to settle; another failure means the cache is still
       // unreachable: try again later, not once per key.
       if (writes.abandoned(key)) continue;
-      if (!(await block(key))) break;
+      if (!(await block(key, killed ? tombstoneSeconds * 1000 : liveBlockMs))) break;
       unrepaired.delete(key);
     }
     repairTimer = undefined;
@@ -209,11 +217,11 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   async function update(key: string, record: SessionRecord | null, since: number): Promise<void> {
     if (record !== null && (await tryCache('set', () => cache.set(key, record), key)) !== failed) {
       // An earlier write given up on (a delete, then an older record) may still land after this one.
-      if (writes.abandoned(key)) remember(key);
+      if (writes.abandoned(key)) remember(key, false);
       else unrepaired.delete(key);
       leases?.grant(key, since);
     } else {
-      await invalidate(key);
+      await invalidate(key, false);
     }
   }
 
@@ -221,7 +229,7 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   async function killing<T>(key: string, write: () => Promise<T>): Promise<T> {
     const result = await write();
     const written = performance.now();
-    await invalidate(key);
+    await invalidate(key, true);
     await leases?.outwait(written);
     return result;
   }
