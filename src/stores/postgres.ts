@@ -9,6 +9,7 @@ import { sha1Hex } from '../core/crypto.js';
 import { publish } from '../core/diagnostics.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
+import { migrationGate } from './internal/record-shape.js';
 import type {
   PatchResult,
   SessionData,
@@ -120,25 +121,12 @@ RETURNING version, data, meta`),
     prune: prepared(`DELETE FROM ${table} WHERE expires_at < $1`),
   };
 
-  let ready = !createTable;
-  let migrating: Promise<void> | undefined;
   const migrate = async (): Promise<void> => {
     await db.query(ddl);
   };
+  const ready = migrationGate(createTable, migrate);
   const query = async (statement: Statement, values: unknown[]) => {
-    if (!ready) {
-      // A failed migration is forgotten, so the next request retries (the database may come up later).
-      migrating ??= migrate().then(
-        () => {
-          ready = true;
-        },
-        (error: unknown) => {
-          migrating = undefined;
-          throw error;
-        },
-      );
-      await migrating;
-    }
+    await ready();
     return db.query({ name: statement.name, text: statement.text, values });
   };
 
