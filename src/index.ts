@@ -2,17 +2,20 @@
  * sessionkit: sessions for Node.js web apps.
  * @module
  */
+
+export type { BindingOptions } from './core/binding.js';
 export type { Clock } from './core/clock.js';
 export { systemClock } from './core/clock.js';
 export type { RejectReason, SessionEvent, SessionEventType } from './core/diagnostics.js';
 export { DIAGNOSTICS_CHANNEL, getCounters } from './core/diagnostics.js';
-export type { BindingOptions, InvalidTokenOptions } from './core/guards.js';
+export type { InvalidTokenOptions } from './core/invalid-tokens.js';
 export type { SessionManagerOptions, StoreSessionManager } from './core/manager.js';
 export { createSessionManager } from './core/manager.js';
 export type { LegacyContents, LegacyHandle, SessionMigration } from './core/migration.js';
 export type {
   DestroyResult,
   PatchResult,
+  RecordData,
   SessionData,
   SessionEntry,
   SessionMeta,

@@ -4,11 +4,11 @@
  * it once; "per-field" parses the meta and each data field separately. Usage: tsx bench/micro/redis-decode.ts
  */
 import { decodeHash } from '../../src/stores/internal/redis-codec.js';
-import type { SessionData, SessionMeta, SessionRecord } from '../../src/stores/types.js';
+import type { RecordData, SessionMeta, SessionRecord } from '../../src/stores/types.js';
 
 function perField(reply: string[]): SessionRecord | null {
   if (reply.length === 0) return null;
-  const data: SessionData = {};
+  const data: RecordData = {};
   let meta: unknown = null;
   let version = Number.NaN;
   for (let i = 0; i + 1 < reply.length; i += 2) {

@@ -4,11 +4,10 @@
  */
 import { maxHeaderSize } from 'node:http';
 import { SessionConfigError, SessionStateError, SessionStoreError, SessionTooLargeError } from '../errors.js';
-import { toStorable } from './codec.js';
 import { clearCookie, readCookie, readCookiesWithPrefix, serializeCookie } from './cookie.js';
 import { randomString, tokenKey } from './crypto.js';
 import { deliver, describeError, observed, publish, type RejectReason } from './diagnostics.js';
-import { createInvalidTokenMonitor, type InvalidTokenOptions } from './guards.js';
+import { createInvalidTokenMonitor, type InvalidTokenOptions } from './invalid-tokens.js';
 import { cookieMaxAge, expiryVerdict, loginMeta, markDestroyed } from './lifecycle/shared.js';
 import {
   heldBack,
@@ -55,6 +54,7 @@ import type {
   SessionManager,
   UntypedSessionData,
 } from './types.js';
+import { toStorable } from './values.js';
 
 /** Options of `createCookieSessionManager`. */
 export interface CookieSessionManagerOptions extends LifetimeOptions {

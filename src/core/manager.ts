@@ -3,7 +3,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionConflictError, SessionLimitError, SessionStateError, SessionStoreError } from '../errors.js';
-import { toStorable } from './codec.js';
+import { bindingMismatch } from './binding.js';
 import { clearCookie, readCookie, serializeCookie } from './cookie.js';
 import {
   isWellFormedKey,
@@ -15,7 +15,7 @@ import {
 } from './crypto.js';
 import { withinDeadline } from './deadline.js';
 import { deliver, describeError, observed, publish, type RejectReason } from './diagnostics.js';
-import { bindingMismatch, createInvalidTokenMonitor } from './guards.js';
+import { createInvalidTokenMonitor } from './invalid-tokens.js';
 import { cookieMaxAge, expiryVerdict, loginMeta, markDestroyed, touched } from './lifecycle/shared.js';
 import {
   freshMeta,
@@ -46,6 +46,7 @@ import type {
   SessionRecord,
 } from './store-contract.js';
 import type { RequestInfo, Session, SessionDataShape, UntypedSessionData, UserSessionInfo } from './types.js';
+import { toStorable } from './values.js';
 
 const MAX_SUCCESSOR_HOPS = 4;
 /** Most records one revocation destroys along a lineage's successor links before it gives up (and says so). */

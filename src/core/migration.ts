@@ -19,16 +19,16 @@
  * @module
  */
 
-import { toStorable } from './codec.js';
 import { legacyClaimToken, openSuccessor, randomToken, sealSuccessor, tokenKey } from './crypto.js';
 import { publish } from './diagnostics.js';
-import type { SessionData, SessionMeta, SessionRecord, SessionStore } from './store-contract.js';
+import type { RecordData, SessionMeta, SessionRecord, SessionStore } from './store-contract.js';
 import type { RequestInfo } from './types.js';
+import { toStorable } from './values.js';
 
 /** What a legacy session holds, reshaped for sessionkit. */
 export interface LegacyContents {
   /** The session data to start with (JSON values; a value the core would refuse at `set()` is left out). */
-  data: SessionData;
+  data: RecordData;
   /** The logged-in user, when there is one: the new session is logged in and indexed under it. */
   userId?: string;
 }
@@ -151,8 +151,8 @@ export function createMigrator(
 }
 
 /** The legacy data the core can store; a value `session.set()` would refuse is left out, with an event. */
-function storable(data: SessionData, source: string): SessionData {
-  const out: SessionData = {};
+function storable(data: RecordData, source: string): RecordData {
+  const out: RecordData = {};
   let dropped = 0;
   for (const [key, value] of Object.entries(data)) {
     try {

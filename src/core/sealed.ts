@@ -6,7 +6,7 @@
  */
 import { SessionConfigError } from '../errors.js';
 import { aeadOpen, aeadSealPrefixed, deriveKey, NONCE_BYTES, TAG_BYTES } from './crypto.js';
-import type { SessionData } from './store-contract.js';
+import type { RecordData } from './store-contract.js';
 
 /** Version byte of the format; it fixes the algorithm, so there is no algorithm field (SEC-30). */
 export const SEALED_VERSION = 0x01;
@@ -175,7 +175,7 @@ export interface SealedSession {
   authenticatedAt?: number;
   /** Remember me (`SessionMeta.persistent`). */
   persistent?: boolean;
-  data: SessionData;
+  data: RecordData;
 }
 
 /** The JSON plaintext of a sealed session (short keys: every byte counts against the cookie budget). */

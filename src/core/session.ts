@@ -4,12 +4,12 @@
  * `SessionDriver`.
  */
 import { SessionStateError, SessionValueError } from '../errors.js';
-import { freezeDecoded, isPortableText, toStorable } from './codec.js';
 import { randomString, safeEqual } from './crypto.js';
 import { markPersistent } from './lifecycle/shared.js';
 import type { TransportFix } from './options.js';
-import type { SessionData, SessionMeta } from './store-contract.js';
+import type { RecordData, SessionMeta } from './store-contract.js';
 import type { LoginOptions, Session, SessionDataShape } from './types.js';
+import { freezeDecoded, isPortableText, toStorable } from './values.js';
 
 /** Keys under this prefix hold sessionkit's own values (flash messages, the CSRF token). */
 export const RESERVED_PREFIX = '__sk.';
@@ -42,7 +42,7 @@ const UNSAFE_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** True when `key` is a data key of `data`: an own property with a safe name (decoded records may hold others). */
-function isDataKey(data: SessionData, key: string): boolean {
+function isDataKey(data: RecordData, key: string): boolean {
   return Object.hasOwn(data, key) && !UNSAFE_KEYS.has(key);
 }
 
@@ -99,7 +99,7 @@ export interface SessionState {
   /** Store key = public id (a hash of the token). */
   key: string | undefined;
   /** Data as last loaded or written (values deep-frozen lazily on read). */
-  base: SessionData;
+  base: RecordData;
   /** Pending per-key changes since `base`. */
   changes: Map<string, unknown>;
   meta: SessionMeta;
@@ -134,8 +134,8 @@ export function isDirty(state: SessionState): boolean {
  * `base` with the pending changes applied (a new object; values shared, they are frozen). Keys a
  * decoded record may hold but no session can (`__proto__`, `constructor`, …) are left out, at any depth.
  */
-export function mergedData(state: SessionState): SessionData {
-  const data: SessionData = {};
+export function mergedData(state: SessionState): RecordData {
+  const data: RecordData = {};
   for (const key of Object.keys(state.base)) {
     // Frozen as a read would be (which drops nested own `__proto__` keys): a write never carries one on.
     if (!UNSAFE_KEYS.has(key)) data[key] = freezeDecoded(state.base[key]);
@@ -148,8 +148,8 @@ export function mergedData(state: SessionState): SessionData {
 }
 
 /** The pending changes split the way `SessionPatch` wants them. */
-export function pendingPatch(state: SessionState): { set: SessionData; delete: string[] } {
-  const set: SessionData = {};
+export function pendingPatch(state: SessionState): { set: RecordData; delete: string[] } {
+  const set: RecordData = {};
   const del: string[] = [];
   for (const [key, value] of state.changes) {
     if (value === DELETED) del.push(key);

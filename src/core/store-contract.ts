@@ -9,8 +9,11 @@
  * @module
  */
 
-/** Session data as stored: plain JSON values (the core validates every value at `set()`). */
-export type SessionData = Record<string, unknown>;
+/** A record's data as stored: plain JSON values by data key (the core validates every value at `set()`). */
+export type RecordData = Record<string, unknown>;
+
+/** @deprecated Renamed {@link RecordData} (it is the stored form, not the typed session data); kept as an alias. */
+export type SessionData = RecordData;
 
 /**
  * A link from a rotated-out or regenerated-out token's record to its successor (see docs/security.md,
@@ -65,7 +68,7 @@ export interface SessionMeta {
 
 /** One stored session. */
 export interface SessionRecord {
-  data: SessionData;
+  data: RecordData;
   /** Incremented by the store on every successful `patch`. */
   version: number;
   meta: SessionMeta;
@@ -74,7 +77,7 @@ export interface SessionRecord {
 /** An atomic per-key change to one record. */
 export interface SessionPatch {
   /** Keys to set (replacing their values). */
-  set: SessionData;
+  set: RecordData;
   /** Keys to remove. */
   delete: readonly string[];
   /** The new meta, replacing the stored one whole. */

@@ -10,7 +10,7 @@ import { hmacBase64, safeEqual } from '../core/crypto.js';
 import { publish } from '../core/diagnostics.js';
 import type { LegacyContents, LegacyHandle, SessionMigration } from '../core/migration.js';
 import { SessionConfigError } from '../errors.js';
-import type { SessionData } from '../stores/types.js';
+import type { RecordData } from '../stores/types.js';
 
 export type { LegacyContents, LegacyHandle, SessionMigration } from '../core/migration.js';
 
@@ -21,7 +21,7 @@ export interface ExpressSessionStoreLike {
 }
 
 /** A legacy session as its store returns it: express-session's `cookie` beside the app's data. */
-export type ExpressSessionData = SessionData & { cookie?: { expires?: string | Date | null } };
+export type ExpressSessionData = RecordData & { cookie?: { expires?: string | Date | null } };
 
 /** Options of `fromExpressSession`. */
 export interface FromExpressSessionOptions {
@@ -45,7 +45,7 @@ const ATTRIBUTE = /^[\x21-\x3a\x3c-\x7e]+$/;
 
 /** The default `map`: the data without `cookie`; `passport.user` as the user when it is a string or number. */
 export function defaultExpressSessionMap(legacy: ExpressSessionData): LegacyContents {
-  const data: SessionData = {};
+  const data: RecordData = {};
   for (const [key, value] of Object.entries(legacy)) {
     if (key !== 'cookie')
       Object.defineProperty(data, key, { value, writable: true, enumerable: true, configurable: true });

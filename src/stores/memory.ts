@@ -5,13 +5,13 @@
  * @module
  */
 import { type Clock, systemClock } from '../core/clock.js';
-import { deepFreeze } from '../core/codec.js';
 import { seconds } from '../core/options.js';
+import { deepFreeze } from '../core/values.js';
 import { SessionConfigError } from '../errors.js';
 import { applyPatch, startInterval } from './internal/store-support.js';
 import type {
   PatchResult,
-  SessionData,
+  RecordData,
   SessionEntry,
   SessionPatch,
   SessionRecord,
@@ -191,7 +191,7 @@ function warnIfProduction(): void {
  * private copy, and is shared (so a small change to a large session copies nothing large).
  */
 function patchedCopy(record: SessionRecord, patch: SessionPatch): SessionRecord {
-  const data: SessionData = { ...record.data };
+  const data: RecordData = { ...record.data };
   for (const key of Object.keys(patch.set)) {
     Object.defineProperty(data, key, {
       value: deepFreeze(structuredClone(patch.set[key])),

@@ -12,7 +12,7 @@ import { SessionConfigError } from '../errors.js';
 import { migrationGate } from './internal/record-shape.js';
 import type {
   PatchResult,
-  SessionData,
+  RecordData,
   SessionEntry,
   SessionMeta,
   SessionPatch,
@@ -224,6 +224,6 @@ function isMeta(value: unknown): value is SessionMeta {
   );
 }
 
-function isObject(value: unknown): value is SessionData {
+function isObject(value: unknown): value is RecordData {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -15,7 +15,7 @@ import {
   replicaWaiter,
   type WaitForReplicasOptions,
 } from './internal/redis-replicas.js';
-import type { PatchResult, SessionData, SessionEntry, SessionMeta, SessionStore } from './types.js';
+import type { PatchResult, RecordData, SessionEntry, SessionMeta, SessionStore } from './types.js';
 
 /** An ioredis `Redis` or `Cluster`: the store sends every command through its generic `call`. */
 export interface IoRedisLike {
@@ -257,7 +257,7 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
 }
 
 const dataField = (name: string) => `d:${JSON.stringify(name)}`;
-const dataFields = (data: SessionData) =>
+const dataFields = (data: RecordData) =>
   Object.entries(data).flatMap(([name, value]) => [dataField(name), JSON.stringify(value)]);
 
 type Send = (command: string, ...args: string[]) => Promise<unknown>;

@@ -7,6 +7,7 @@
 export type {
   DestroyResult,
   PatchResult,
+  RecordData,
   SessionData,
   SessionEntry,
   SessionMeta,

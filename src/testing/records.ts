@@ -3,7 +3,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { randomString, randomToken, tokenKey } from '../core/crypto.js';
-import type { SessionData, SessionMeta, SessionRecord } from '../stores/types.js';
+import type { RecordData, SessionMeta, SessionRecord } from '../stores/types.js';
 
 const MINUTE_MS = 60_000;
 
@@ -37,7 +37,7 @@ export function sampleMeta(clock: Clock, overrides: Partial<SessionMeta> = {}): 
 /** A record with `data`, version 1 and `sampleMeta(clock, meta)`. */
 export function sampleRecord(
   clock: Clock,
-  data: SessionData = {},
+  data: RecordData = {},
   meta: Partial<SessionMeta> = {},
   version = 1,
 ): SessionRecord {

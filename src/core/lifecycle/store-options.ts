@@ -3,14 +3,9 @@
  * fresh session. Every mistake throws `ERR_SESSION_CONFIG` naming the option, at construction.
  */
 import { SessionConfigError } from '../../errors.js';
+import { type BindingOptions, clientOf, type ResolvedBinding, resolveBinding } from '../binding.js';
 import { MAX_TIMEOUT_MS } from '../deadline.js';
-import {
-  type BindingOptions,
-  clientOf,
-  type InvalidTokenOptions,
-  type ResolvedBinding,
-  resolveBinding,
-} from '../guards.js';
+import type { InvalidTokenOptions } from '../invalid-tokens.js';
 import type { SessionMigration } from '../migration.js';
 import {
   flag,

@@ -2,10 +2,10 @@
  * Shape checks for what a store reads back (rows, JSON text) and the lazy table migration the SQL stores
  * share. Nothing here throws on bad stored data: a caller reports it as `decode-error`.
  */
-import type { SessionData, SessionMeta } from '../../core/store-contract.js';
+import type { RecordData, SessionMeta } from '../../core/store-contract.js';
 
 /** A plain JSON object (not null, not an array). */
-export function isObject(value: unknown): value is SessionData {
+export function isObject(value: unknown): value is RecordData {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -2,7 +2,7 @@
  * Decoding of Redis replies for the Redis store: HGETALL hashes into records, meta JSON, sets.
  */
 import { publish } from '../../core/diagnostics.js';
-import type { SessionData, SessionMeta, SessionRecord } from '../types.js';
+import type { RecordData, SessionMeta, SessionRecord } from '../types.js';
 import { isMeta, isObject } from './record-shape.js';
 
 /** A reply of field/value pairs: a flat array (RESP2), or an object or Map (RESP3, ioredis transforms). */

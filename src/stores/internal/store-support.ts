@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the stores that apply patches in JavaScript (memory, SQLite) and run cleanup timers.
  */
-import type { PatchResult, SessionData, SessionPatch, SessionRecord } from '../../core/store-contract.js';
+import type { PatchResult, RecordData, SessionPatch, SessionRecord } from '../../core/store-contract.js';
 
 /**
  * Applies `patch` to `stored` by the store contract's rules: absent or rotated-out is `missing`, a
@@ -11,7 +11,7 @@ import type { PatchResult, SessionData, SessionPatch, SessionRecord } from '../.
 export function applyPatch(stored: SessionRecord | undefined, patch: SessionPatch): PatchResult {
   if (stored === undefined || stored.meta.successor !== undefined) return { status: 'missing' };
   if (patch.ifVersion !== undefined && patch.ifVersion !== stored.version) return { status: 'conflict' };
-  const data: SessionData = { ...stored.data };
+  const data: RecordData = { ...stored.data };
   for (const [key, value] of Object.entries(patch.set)) {
     // defineProperty, not assignment: a key named "__proto__" must become data, not a new prototype.
     Object.defineProperty(data, key, { value, writable: true, enumerable: true, configurable: true });

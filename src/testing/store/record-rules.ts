@@ -1,12 +1,12 @@
 /** Store conformance: get, set and destroy — what a record is and how it is kept. */
 import assert from 'node:assert/strict';
-import type { SessionData } from '../../stores/types.js';
+import type { RecordData } from '../../stores/types.js';
 import { randomKey, randomUserId, sampleMeta, sampleRecord } from '../records.js';
 import type { Suite } from '../runner.js';
 import type { Run } from './harness.js';
 
 /** Values chosen to break stores that build keys, paths, JSON or SQL by string concatenation. */
-function awkwardData(): SessionData {
+function awkwardData(): RecordData {
   return {
     nested: { list: [1, { deeper: [true, false, null, { z: 'deep' }] }], empty: {}, none: [] },
     unicode: 'héllo wörld — 日本語 🙂 \u2028\u2029 e\u0301 \u{1F468}\u200D\u{1F469}\u200D\u{1F467}',
@@ -90,7 +90,7 @@ export function describeRecordRules({ describe, it }: Suite, run: Run): void {
       'keeps a data key named __proto__ as an own property without touching any prototype',
       run(async ({ store, clock }) => {
         const key = randomKey();
-        const data: SessionData = JSON.parse(
+        const data: RecordData = JSON.parse(
           '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"inner":{"__proto__":{"polluted":"yes"}}}',
         );
         await store.set(key, sampleRecord(clock, data));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clientBucket, ipPrefix, resolveBinding } from './guards.js';
+import { clientBucket, ipPrefix } from './client-address.js';
 
 describe('ipPrefix', () => {
   it('keeps the /24 of IPv4 (also IPv4-mapped) and the /64 of IPv6', () => {
@@ -29,16 +29,5 @@ describe('clientBucket', () => {
     assert.deepEqual(new Set(one.map(clientBucket)), new Set(['2001:db8:0:1::/64']));
     assert.equal(clientBucket('2001:db8:0:2::1'), '2001:db8:0:2::/64');
     assert.equal(clientBucket('not an address'), 'not an address');
-  });
-});
-
-describe('resolveBinding', () => {
-  it('names the bad option', () => {
-    assert.throws(() => resolveBinding({ onMismatch: 'ignore' as 'event' }), {
-      option: 'binding.onMismatch',
-    });
-    assert.throws(() => resolveBinding({ userAgent: 'yes' as unknown as boolean }), {
-      option: 'binding.userAgent',
-    });
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toStorable } from './codec.js';
+import { toStorable } from './values.js';
 
 describe('toStorable', () => {
   it('copies and deep-freezes JSON data', () => {
