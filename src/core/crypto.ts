@@ -8,6 +8,7 @@ import {
   hash,
   hkdfSync,
   randomBytes,
+  randomInt,
   timingSafeEqual,
 } from 'node:crypto';
 
@@ -27,6 +28,11 @@ export function randomToken(): string {
 /** Random bytes from the CSPRNG, base64url-encoded. */
 export function randomString(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
+}
+
+/** A CSPRNG number in [0, 1) (jitter; src/ never uses Math.random, SEC-1). */
+export function randomFraction(): number {
+  return randomInt(0, 65_536) / 65_536;
 }
 
 /** True when `value` is exactly the shape `randomToken()` produces (checked before any store I/O). */

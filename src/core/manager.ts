@@ -1,8 +1,8 @@
 /**
  * The store-backed session manager: token in the cookie, record in a `SessionStore`.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionConflictError, SessionLimitError, SessionStateError, SessionStoreError } from '../errors.js';
+import { backoff } from './backoff.js';
 import { bindingMismatch } from './binding.js';
 import { clearCookie, readCookie, serializeCookie } from './cookie.js';
 import {
@@ -59,14 +59,10 @@ const MAX_REGENERATE_ATTEMPTS = 16;
  * request: this request's write is not applied and it ends anonymous. 409, not 500: the client raced
  * another request of its own, nothing is broken on the server (docs/decisions.md).
  */
+const CAS_BACKOFF_CEILING_MS = 50;
+
 function gone(message = 'the session was revoked or replaced by a parallel request'): SessionStateError {
   return new SessionStateError(message, 409);
-}
-
-/** Jittered exponential backoff between compare-and-set attempts, so contenders spread out. */
-function backoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(50, 2 ** Math.min(attempt, 6));
-  return sleep(Math.random() * ceiling);
 }
 
 export type { SessionManagerOptions, StoreSessionManager };
@@ -508,7 +504,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       if (!(await reread(state, now))) {
         throw gone('the session was revoked or replaced while its token was being renewed');
       }
-      if (attempt > 1) await backoff(attempt);
+      if (attempt > 1) await backoff(attempt, CAS_BACKOFF_CEILING_MS);
     }
     throw new SessionConflictError('(regenerate)', MAX_REGENERATE_ATTEMPTS);
   }
@@ -604,7 +600,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
         state.base = current.data;
         state.version = current.version;
         state.meta = current.meta;
-        await backoff(attempt);
+        await backoff(attempt, CAS_BACKOFF_CEILING_MS);
       }
       throw new SessionConflictError(key, config.updateAttempts);
     },

@@ -3,7 +3,7 @@
  * the option, at construction.
  */
 import { SessionConfigError } from '../errors.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, resolveClock } from './clock.js';
 import { type ResolvedCookie, resolveCookie } from './cookie.js';
 import { publish } from './diagnostics.js';
 import type { SessionMeta } from './store-contract.js';
@@ -55,8 +55,7 @@ const YEAR = 366 * 24 * 3600;
 export function resolveLifetimes(options: LifetimeOptions): ResolvedLifetimes {
   const idle = seconds('idleTimeoutSeconds', options.idleTimeoutSeconds, 1800, 1, YEAR);
   const absolute = seconds('absoluteTimeoutSeconds', options.absoluteTimeoutSeconds, 43_200, 1, YEAR);
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function') throw new SessionConfigError('clock', 'must have a now() method');
+  const clock = resolveClock(options.clock);
   const insecureDev = flag('insecureDevCookies', options.insecureDevCookies, false);
   if (insecureDev && process.env.NODE_ENV === 'production') {
     process.emitWarning('sessionkit: insecureDevCookies is on while NODE_ENV=production', {

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { type Clock, systemClock } from '../core/clock.js';
-import { randomString } from '../core/crypto.js';
+
+import { backoff } from '../core/backoff.js';
+import { type Clock, resolveClock } from '../core/clock.js';
 import { publish } from '../core/diagnostics.js';
 import { SessionConfigError, SessionStoreError } from '../errors.js';
 import { type MemcachedItem, type MemcachedLike, memcachedWire } from './internal/memcached-wire.js';
@@ -54,7 +55,7 @@ export function createMemcachedStore(
   if (!Number.isSafeInteger(maxCasAttempts) || maxCasAttempts < 1) {
     throw new SessionConfigError('maxCasAttempts', 'must be a positive integer');
   }
-  const clock = options.clock ?? systemClock;
+  const clock = resolveClock(options.clock);
   const wire = memcachedWire(client);
   const queues = new Map<string, Promise<unknown>>();
 
@@ -87,7 +88,7 @@ export function createMemcachedStore(
     for (let n = 1; n <= maxCasAttempts; n++) {
       const result = await attempt();
       if (result !== undefined) return result;
-      await backoff(n);
+      await backoff(n, 100);
     }
     throw new SessionStoreError('memcached', operation, {
       message: `sessionkit: the memcached store lost ${maxCasAttempts} compare-and-set attempts in a row during ${operation} (too many concurrent writes to one session)`,
@@ -157,13 +158,6 @@ function decode(value: Buffer): SessionRecord | null {
 
 function isRecord(value: unknown): value is SessionRecord {
   return isObject(value) && Number.isSafeInteger(value.version) && isObject(value.data) && isMeta(value.meta);
-}
-
-/** Waits a random 0…2^attempt ms (at most 100 ms) so that writers racing on one key spread out. */
-function backoff(attempt: number): Promise<void> {
-  // Jitter from the CSPRNG helper: src/ never uses Math.random (SEC-1 static check).
-  const fraction = Buffer.from(randomString(2), 'base64url').readUInt16BE(0) / 65_536;
-  return new Promise((resolve) => setTimeout(resolve, fraction * Math.min(100, 2 ** attempt)));
 }
 
 function settled(): void {}

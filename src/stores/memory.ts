@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Clock, systemClock } from '../core/clock.js';
+import { type Clock, resolveClock } from '../core/clock.js';
 import { seconds } from '../core/options.js';
 import { deepFreeze } from '../core/values.js';
 import { SessionConfigError } from '../errors.js';
@@ -60,8 +60,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     throw new SessionConfigError('maxEntries', 'must be a whole number of at least 1');
   }
   const sweepSeconds = seconds('sweepIntervalSeconds', options.sweepIntervalSeconds, 60, 0, 2_147_483);
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function') throw new SessionConfigError('clock', 'must have a now() method');
+  const clock = resolveClock(options.clock);
   warnIfProduction();
 
   // Map iteration follows insertion order, so re-inserting on use makes the first key the least recent.

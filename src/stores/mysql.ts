@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Clock, systemClock } from '../core/clock.js';
+import { type Clock, resolveClock } from '../core/clock.js';
 import { publish } from '../core/diagnostics.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
@@ -73,8 +73,7 @@ export function createMysqlStore(pool: MysqlLike, options: MysqlStoreOptions = {
     throw new SessionConfigError('table', 'must be "name" or "database.name" of letters, digits and _');
   }
   const createTable = flag('createTable', options.createTable, true);
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function') throw new SessionConfigError('clock', 'must have a now() method');
+  const clock = resolveClock(options.clock);
 
   const table = parts.map((part) => `\`${part}\``).join('.');
   // Keys (base64url) and user ids compare byte for byte; CREATE TABLE IF NOT EXISTS is atomic with its indexes.

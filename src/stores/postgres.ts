@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Clock, systemClock } from '../core/clock.js';
+import { type Clock, resolveClock } from '../core/clock.js';
 import { sha1Hex } from '../core/crypto.js';
 import { publish } from '../core/diagnostics.js';
 import { flag } from '../core/options.js';
@@ -89,8 +89,7 @@ export function createPostgresStore(
     throw new SessionConfigError('table', 'must be "name" or "schema.name" of letters, digits and _');
   }
   const createTable = flag('createTable', options.createTable, true);
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function') throw new SessionConfigError('clock', 'must have a now() method');
+  const clock = resolveClock(options.clock);
 
   const table = parts.map((part) => `"${part}"`).join('.');
   // Index names live in the table's schema; cut the base so both names stay distinct within 63 bytes.

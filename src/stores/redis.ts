@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Clock, systemClock } from '../core/clock.js';
+import { type Clock, resolveClock } from '../core/clock.js';
 import { sha1Hex } from '../core/crypto.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
@@ -142,8 +142,7 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
   const send = commandSender(client);
   const prefix = options.keyPrefix ?? 'sk:';
   if (typeof prefix !== 'string') throw new SessionConfigError('keyPrefix', 'must be a string');
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function') throw new SessionConfigError('clock', 'must have a now() method');
+  const clock = resolveClock(options.clock);
   let checked = !flag('checkEvictionPolicy', options.checkEvictionPolicy, true);
   let checking: Promise<void> | undefined;
   // At the first command rather than at construction: a node-redis client may not be connected yet.

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { type Clock, systemClock } from '../core/clock.js';
+import { type Clock, resolveClock } from '../core/clock.js';
 import { describeError, publish } from '../core/diagnostics.js';
 import { seconds } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
@@ -74,8 +74,7 @@ export function createSqliteStore(
     );
   }
   const pruneSeconds = seconds('pruneIntervalSeconds', options.pruneIntervalSeconds, 300, 0, 2_147_483);
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function') throw new SessionConfigError('clock', 'must have a now() method');
+  const clock = resolveClock(options.clock);
   const owned = typeof pathOrDatabase === 'string' ? openDatabase(pathOrDatabase) : undefined;
   const db: SqliteLike = owned ?? givenDatabase(pathOrDatabase);
   const t = `"${table}"`;

@@ -16,7 +16,7 @@
  * @module
  */
 import type { Clock } from '../core/clock.js';
-import { systemClock } from '../core/clock.js';
+import { resolveClock } from '../core/clock.js';
 import { describeError, publish } from '../core/diagnostics.js';
 import { SessionConfigError } from '../errors.js';
 import { createCacheWrites } from './internal/cache-writes.js';
@@ -102,7 +102,7 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   if (!(Number.isFinite(repairIntervalMs) && repairIntervalMs > 0)) {
     throw new SessionConfigError('repairIntervalMs', 'must be a positive number of milliseconds');
   }
-  const clock = options.clock ?? systemClock;
+  const clock = resolveClock(options.clock);
   const scope = options.cacheScope ?? (cache.kind === 'memory' ? 'process' : 'shared');
   if (scope !== 'process' && scope !== 'shared') {
     throw new SessionConfigError('cacheScope', 'must be "process" or "shared"');
