@@ -1,6 +1,6 @@
 /**
  * Cookie header parsing and `Set-Cookie` serialization (RFC 6265 / 6265bis), with the secure
- * defaults of SECURITY.md §B checked once at construction.
+ * defaults of docs/security.md (Defaults) checked once at construction.
  */
 import { SessionConfigError } from '../errors.js';
 import type { CookieOptions } from './types.js';

@@ -51,7 +51,7 @@ export function flag(option: string, value: unknown, fallback: boolean): boolean
 
 const YEAR = 366 * 24 * 3600;
 
-/** Validates the shared options. Defaults: 30 min idle, 12 h absolute (SECURITY.md §2). */
+/** Validates the shared options. Defaults: 30 min idle, 12 h absolute (docs/security.md, Defaults). */
 export function resolveLifetimes(options: LifetimeOptions): ResolvedLifetimes {
   const idle = seconds('idleTimeoutSeconds', options.idleTimeoutSeconds, 1800, 1, YEAR);
   const absolute = seconds('absoluteTimeoutSeconds', options.absoluteTimeoutSeconds, 43_200, 1, YEAR);

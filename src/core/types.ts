@@ -162,7 +162,8 @@ export interface SessionManager<Data extends SessionDataShape = UntypedSessionDa
   readonly storeKind: string;
   /**
    * Loads the session named by the `Cookie` header(s). No cookie: no store I/O and no crypto.
-   * Rejects with `ERR_SESSION_STORE` when the store fails (never a silent fresh session).
+   * Rejects with `ERR_SESSION_STORE` when the store fails; with the store-backed manager's
+   * `onStoreError: "anonymous"` it serves a fresh session that never overwrites the cookie (SEC-48).
    */
   load(cookieHeader: string | readonly string[] | undefined, request?: RequestInfo): Promise<Session<Data>>;
   /**
