@@ -16,6 +16,8 @@ export interface Cell {
   rpsByRound: number[];
   /** Store operations per request, by kind (median over rounds; see `Sample.ops`). */
   ops: Record<string, number>;
+  /** The server's CPU time per request in µs (median over rounds; steadier than req/s under load). */
+  cpuMicrosPerRequest: number;
   /** Store round trips per request (every kind but the Redis server's own counts). */
   roundTrips: number;
   /** Commands Redis executed per request, including those run inside scripts (0 without Redis). */
@@ -57,6 +59,7 @@ function cellOf(samples: readonly Sample[] | undefined): Cell | undefined {
     p99Ms: median(samples.map((s) => s.load.p99Ms)),
     rpsByRound: samples.map((s) => Math.round(s.load.rps)),
     ops,
+    cpuMicrosPerRequest: median(samples.map((s) => s.cpuMicrosPerRequest)),
     roundTrips: sum(ops, (kind) => !isServerCount(kind)),
     redisCommands: sum(ops, isServerCount),
     non2xx: samples.reduce((n, s) => n + s.load.non2xx, 0),

@@ -180,6 +180,10 @@ Where a goal is missed, the notes below say why and what would close it.
   added where it differs: ${input.redisMethod} count every command Redis executed, including those a
   Lua script runs ("Redis ran n cmds").
 - **Peak RSS** is the server process's \`VmHWM\` after all its workloads (max over rounds).
+- **CPU µs / req** is the CPU time (user + system) the server process used in the burst divided by the
+  requests it received (median over rounds). It is the server's own cost per request and does not count
+  time spent waiting for a core, so it stays steady when req/s swings with the machine's load: the
+  difference to the bare framework's figure is what the session library adds per request.
 - **Settings.** sessionkit: defaults, with \`insecureDevCookies: true\` because the servers speak plain HTTP.
   Peers: their documented production settings — express-session \`resave: false, saveUninitialized: false\` on
   MemoryStore, connect-redis (node-redis client) and connect-pg-simple (pg Pool); @fastify/session with its

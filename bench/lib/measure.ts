@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REQUESTS } from '../servers/harness.js';
+import { CPU_MICROS, REQUESTS } from '../servers/harness.js';
 import type { Contender } from './contenders.js';
 import { type LoadResult, runLoad, seedSessions, WORKLOADS, type Workload } from './load.js';
 import { type RunningServer, startServer } from './server-process.js';
@@ -42,6 +42,8 @@ export interface Sample {
    * (`redis-server:hset`, including those run inside scripts).
    */
   ops: Record<string, number>;
+  /** CPU time the server process used per request it received in the window, in µs. */
+  cpuMicrosPerRequest: number;
 }
 
 /** Everything measured of one contender. */
@@ -177,7 +179,15 @@ async function burst(
     ...countDelta(before, after),
     ...withPrefix(countDelta(redisBefore, redisAfter, REDIS_NOISE), 'redis-server:'),
   ]);
-  return { round, load, ops: perRequest(delta) };
+  const requests = delta.get(REQUESTS) ?? 0;
+  const cpu = delta.get(CPU_MICROS) ?? Number.NaN;
+  delta.delete(CPU_MICROS);
+  return {
+    round,
+    load,
+    ops: perRequest(delta),
+    cpuMicrosPerRequest: requests > 0 ? cpu / requests : Number.NaN,
+  };
 }
 
 /**

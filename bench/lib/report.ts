@@ -26,13 +26,14 @@ export function describeOps(cell: Cell): string {
 
 function rowCells(row: Row, workload: Workload): string[] {
   const cell = row.cells[workload];
-  if (!cell) return [row.label, row.status === 'ok' ? '—' : row.status, '', '', '', '', '', ''];
+  if (!cell) return [row.label, row.status === 'ok' ? '—' : row.status, '', '', '', '', '', '', ''];
   const flags = cell.non2xx + cell.errors > 0 ? ` ⚠ ${cell.non2xx} non-2xx, ${cell.errors} errors` : '';
   return [
     row.label,
     `${int(cell.rps)}${flags}`,
     dec(cell.p50Ms),
     dec(cell.p99Ms),
+    dec(cell.cpuMicrosPerRequest, 1),
     dec(cell.vsBare),
     dec(cell.vsPeer),
     row.store === 'none' ? '—' : describeOps(cell),
@@ -45,6 +46,7 @@ const HEADERS = [
   'req/s',
   'p50 ms',
   'p99 ms',
+  'CPU µs / req',
   '× bare',
   '× peer',
   'store ops / request',
@@ -57,7 +59,7 @@ export function terminalTable(rows: readonly Row[], workload: Workload): string 
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
-      .map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .map((c, i) => (i === 0 || i === 7 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
       .join('  ');
   return [line(HEADERS), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
@@ -65,7 +67,7 @@ export function terminalTable(rows: readonly Row[], workload: Workload): string 
 /** Markdown table of one workload. */
 export function markdownTable(rows: readonly Row[], workload: Workload): string {
   const body = rows.map((row) => rowCells(row, workload));
-  const align = HEADERS.map((_, i) => (i === 0 || i === 6 ? '---' : '---:'));
+  const align = HEADERS.map((_, i) => (i === 0 || i === 7 ? '---' : '---:'));
   return [HEADERS, align, ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
