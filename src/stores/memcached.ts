@@ -8,10 +8,9 @@
 
 import { backoff } from '../core/backoff.js';
 import { type Clock, resolveClock } from '../core/clock.js';
-import { publish } from '../core/diagnostics.js';
 import { SessionConfigError, SessionStoreError } from '../errors.js';
 import { type MemcachedItem, type MemcachedLike, memcachedWire } from './internal/memcached-wire.js';
-import { isMeta, isObject } from './internal/record-shape.js';
+import { decodeRecordText, encodeRecordText, reported } from './internal/record-codec.js';
 import { applyPatch } from './internal/store-support.js';
 import type { DestroyResult, PatchResult, SessionRecord, SessionStore } from './types.js';
 
@@ -73,13 +72,11 @@ export function createMemcachedStore(
 
   async function read(key: string): Promise<(MemcachedItem & { record: SessionRecord | null }) | null> {
     const item = await wire.get(keyPrefix + key);
-    return item && { ...item, record: decode(item.value) };
+    return item && { ...item, record: reported('memcached', decodeRecordText(item.value.toString('utf8'))) };
   }
 
   function write(operation: string, key: string, record: SessionRecord, cas?: Buffer): Promise<boolean> {
-    const value = Buffer.from(
-      JSON.stringify({ version: record.version, data: record.data, meta: record.meta }),
-    );
+    const value = Buffer.from(encodeRecordText(record));
     return wire.write(operation, keyPrefix + key, value, expiration(record.meta.expiresAt, clock.now()), cas);
   }
 
@@ -143,21 +140,6 @@ export function createMemcachedStore(
 function expiration(expiresAt: number, now: number): number {
   const seconds = Math.max(1, Math.ceil((expiresAt - now) / 1000));
   return seconds > MAX_RELATIVE_SECONDS ? Math.ceil(expiresAt / 1000) : seconds;
-}
-
-function decode(value: Buffer): SessionRecord | null {
-  try {
-    const parsed: unknown = JSON.parse(value.toString('utf8'));
-    if (isRecord(parsed)) return parsed;
-  } catch {
-    // Reported below like any other undecodable value.
-  }
-  publish({ type: 'decode-error', store: 'memcached' });
-  return null;
-}
-
-function isRecord(value: unknown): value is SessionRecord {
-  return isObject(value) && Number.isSafeInteger(value.version) && isObject(value.data) && isMeta(value.meta);
 }
 
 function settled(): void {}

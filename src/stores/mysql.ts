@@ -6,22 +6,22 @@
  * @module
  */
 import { type Clock, resolveClock } from '../core/clock.js';
-import { publish } from '../core/diagnostics.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
 import {
   changedRows,
   inTransaction,
+  jsonColumn,
   type MysqlLike,
   type MysqlQueryable,
   selectRows,
 } from './internal/mysql-driver.js';
-import { isMeta, isObject, migrationGate, parseStoredJson } from './internal/record-shape.js';
+import { decodeEntries, decodeRow, encodeData, reported } from './internal/record-codec.js';
+import { metaColumns, migrationGate, successorColumn, tableParts } from './internal/sql-support.js';
 import type {
   DestroyResult,
   PatchResult,
   SessionEntry,
-  SessionMeta,
   SessionPatch,
   SessionRecord,
   SessionStore,
@@ -55,8 +55,6 @@ export interface MysqlStore extends SessionStore {
   migrate(): Promise<void>;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-
 /**
  * Creates a MySQL/MariaDB store on a `mysql2/promise` or `mariadb` pool (rows as objects, the drivers'
  * default), which the store never closes. Creating it does no I/O.
@@ -67,11 +65,7 @@ export function createMysqlStore(pool: MysqlLike, options: MysqlStoreOptions = {
   if (typeof pool?.query !== 'function' || typeof pool.getConnection !== 'function') {
     throw new SessionConfigError('pool', 'must be a mysql2/promise or mariadb pool');
   }
-  const tableName = options.table ?? 'sessions';
-  const parts = typeof tableName === 'string' ? tableName.split('.') : [];
-  if (parts.length < 1 || parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
-    throw new SessionConfigError('table', 'must be "name" or "database.name" of letters, digits and _');
-  }
+  const parts = tableParts(options.table ?? 'sessions', 64, 'database');
   const createTable = flag('createTable', options.createTable, true);
   const clock = resolveClock(options.clock);
 
@@ -117,10 +111,10 @@ WHERE \`key\` = ? FOR UPDATE`,
     migrate,
     async get(key) {
       const [row] = await rows(sql.get, [key]);
-      return row === undefined ? null : decodeRow(row);
+      return row === undefined ? null : decodeMysqlRow(row);
     },
     async set(key, record) {
-      await write(sql.set, [key, record.version, JSON.stringify(record.data), ...metaColumns(record.meta)]);
+      await write(sql.set, [key, record.version, encodeData(record.data), ...metaColumns(record.meta)]);
     },
     async patch(key, patch): Promise<PatchResult> {
       await ready();
@@ -130,7 +124,7 @@ WHERE \`key\` = ? FOR UPDATE`,
         const updated = (await changedRows(conn, update.text, update.values)) === 1;
         if (!updated && patch.ifVersion === undefined) return { status: 'missing' };
         const [row] = await selectRows(conn, sql.get, [key]);
-        const record = row === undefined ? null : decodeRow(row);
+        const record = row === undefined ? null : decodeMysqlRow(row);
         if (updated) return record ? { status: 'ok', record } : { status: 'missing' };
         return record && record.meta.successor === undefined ? { status: 'conflict' } : { status: 'missing' };
       });
@@ -141,14 +135,7 @@ WHERE \`key\` = ? FOR UPDATE`,
       return inTransaction(pool, async (conn) => ({ successor: await deleteLocked(conn, key) }));
     },
     async listByUser(userId) {
-      const entries: SessionEntry[] = [];
-      for (const row of await rows(sql.list, [userId])) {
-        const meta = isObject(row) ? jsonColumn(row.meta) : undefined;
-        if (isObject(row) && typeof row.key === 'string' && isMeta(meta))
-          entries.push({ key: row.key, meta });
-        else publish({ type: 'decode-error', store: 'mysql' });
-      }
-      return entries;
+      return decodeEntries('mysql', await rows(sql.list, [userId]), jsonColumn);
     },
     async destroyByUser(userId, exceptKey) {
       return write(sql.destroyByUser, [userId, exceptKey ?? null, exceptKey ?? null]);
@@ -162,13 +149,8 @@ WHERE \`key\` = ? FOR UPDATE`,
     const [row] = await selectRows(conn, sql.lockSuccessor, [key]);
     if (row === undefined) return null;
     await changedRows(conn, sql.destroy, [key]);
-    return isObject(row) && typeof row.successor === 'string' ? row.successor : null;
+    return successorColumn(row);
   }
-}
-
-/** meta, user_id and expires_at: the columns derived from meta. */
-function metaColumns(meta: SessionMeta): unknown[] {
-  return [JSON.stringify(meta), meta.userId ?? null, Math.ceil(meta.expiresAt)];
 }
 
 /** A JSON path naming one top-level member whatever its characters: `$."<key as a JSON string>"`. */
@@ -201,19 +183,7 @@ WHERE \`key\` = ? AND NOT JSON_CONTAINS_PATH(meta, 'one', '$.successor') AND (? 
   return { text, values };
 }
 
-/** A JSON column as the driver gave it: parsed already (MySQL's JSON type) or text (MariaDB's LONGTEXT). */
-function jsonColumn(value: unknown): unknown {
-  return typeof value === 'string' ? parseStoredJson(value) : value;
-}
-
 /** A row of (version, data, meta); BIGINT may arrive as a number, a bigint or a string by driver settings. */
-function decodeRow(row: unknown): SessionRecord | null {
-  if (isObject(row)) {
-    const data = jsonColumn(row.data);
-    const meta = jsonColumn(row.meta);
-    const version = Number(row.version);
-    if (isObject(data) && isMeta(meta) && Number.isSafeInteger(version)) return { data, version, meta };
-  }
-  publish({ type: 'decode-error', store: 'mysql' });
-  return null;
+function decodeMysqlRow(row: unknown): SessionRecord | null {
+  return reported('mysql', decodeRow(row, jsonColumn));
 }

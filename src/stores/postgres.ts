@@ -6,19 +6,11 @@
  */
 import { type Clock, resolveClock } from '../core/clock.js';
 import { sha1Hex } from '../core/crypto.js';
-import { publish } from '../core/diagnostics.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
-import { migrationGate } from './internal/record-shape.js';
-import type {
-  PatchResult,
-  RecordData,
-  SessionEntry,
-  SessionMeta,
-  SessionPatch,
-  SessionRecord,
-  SessionStore,
-} from './types.js';
+import { decodeEntries, decodeRow, encodeData, isObject, reported } from './internal/record-codec.js';
+import { metaColumns, migrationGate, successorColumn, tableParts } from './internal/sql-support.js';
+import type { PatchResult, SessionEntry, SessionPatch, SessionRecord, SessionStore } from './types.js';
 
 /** A named prepared statement, pg's query config form: prepared once per connection, then executed by name. */
 export interface PgPreparedQuery {
@@ -67,8 +59,6 @@ export interface PostgresStore extends SessionStore {
   migrate(): Promise<void>;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
 /**
  * Creates a PostgreSQL store on a pg `Pool` (recommended) or `Client`, which the store never closes.
  * Creating it does no I/O, so an unreachable database fails the first request, not the app's startup.
@@ -84,10 +74,7 @@ export function createPostgresStore(
     throw new SessionConfigError('pgPoolOrClient', 'must be a pg Pool or Client');
   }
   const tableName = options.table ?? 'sessions';
-  const parts = typeof tableName === 'string' ? tableName.split('.') : [];
-  if (parts.length < 1 || parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
-    throw new SessionConfigError('table', 'must be "name" or "schema.name" of letters, digits and _');
-  }
+  const parts = tableParts(tableName, 63, 'schema');
   const createTable = flag('createTable', options.createTable, true);
   const clock = resolveClock(options.clock);
 
@@ -134,15 +121,15 @@ RETURNING version, data, meta`),
     migrate,
     async get(key) {
       const { rows } = await query(sql.get, [key]);
-      return rows.length === 0 ? null : decodeRow(rows[0]);
+      return rows.length === 0 ? null : decodePgRow(rows[0]);
     },
     async set(key, record) {
-      await query(sql.set, [key, record.version, JSON.stringify(record.data), ...metaColumns(record.meta)]);
+      await query(sql.set, [key, record.version, encodeData(record.data), ...metaColumns(record.meta)]);
     },
     async patch(key, patch): Promise<PatchResult> {
       const { rows } = await query(sql.patch, patchValues(key, patch));
       if (rows.length > 0) {
-        const record = decodeRow(rows[0]);
+        const record = decodePgRow(rows[0]);
         return record ? { status: 'ok', record } : { status: 'missing' };
       }
       if (patch.ifVersion === undefined) return { status: 'missing' };
@@ -153,20 +140,10 @@ RETURNING version, data, meta`),
     },
     async destroy(key) {
       const { rows } = await query(sql.destroy, [key]);
-      const row = rows[0];
-      return { successor: isObject(row) && typeof row.successor === 'string' ? row.successor : null };
+      return { successor: successorColumn(rows[0]) };
     },
     async listByUser(userId) {
-      const { rows } = await query(sql.list, [userId]);
-      const entries: SessionEntry[] = [];
-      for (const row of rows) {
-        if (isObject(row) && typeof row.key === 'string' && isMeta(row.meta)) {
-          entries.push({ key: row.key, meta: row.meta });
-        } else {
-          publish({ type: 'decode-error', store: 'postgres' });
-        }
-      }
-      return entries;
+      return decodeEntries('postgres', (await query(sql.list, [userId])).rows);
     },
     async destroyByUser(userId, exceptKey) {
       return (await query(sql.destroyByUser, [userId, exceptKey ?? null])).rowCount ?? 0;
@@ -191,38 +168,12 @@ function prepared(text: string): Statement {
   return { name: `sessionkit_${sha1Hex(text).slice(0, 16)}`, text };
 }
 
-/** user_id and expires_at, the columns derived from meta, after the meta column itself. */
-function metaColumns(meta: SessionMeta): unknown[] {
-  return [JSON.stringify(meta), meta.userId ?? null, Math.ceil(meta.expiresAt)];
-}
-
 function patchValues(key: string, patch: SessionPatch): unknown[] {
-  const set = JSON.stringify(patch.set);
+  const set = encodeData(patch.set);
   return [key, set, [...patch.delete], ...metaColumns(patch.meta), patch.ifVersion ?? null];
 }
 
-/** pg parses jsonb itself; bigint arrives as a string. A row of any other shape is reported, not thrown. */
-function decodeRow(row: unknown): SessionRecord | null {
-  if (isObject(row) && isObject(row.data) && isMeta(row.meta)) {
-    const version = Number(row.version);
-    if (Number.isSafeInteger(version)) return { data: row.data, version, meta: row.meta };
-  }
-  publish({ type: 'decode-error', store: 'postgres' });
-  return null;
-}
-
-function isMeta(value: unknown): value is SessionMeta {
-  return (
-    isObject(value) &&
-    typeof value.createdAt === 'number' &&
-    typeof value.lastSeenAt === 'number' &&
-    typeof value.expiresAt === 'number' &&
-    typeof value.idleExpiresAt === 'number' &&
-    typeof value.absoluteExpiresAt === 'number' &&
-    (value.userId === undefined || typeof value.userId === 'string')
-  );
-}
-
-function isObject(value: unknown): value is RecordData {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** pg parses json and jsonb itself; bigint arrives as a string. */
+function decodePgRow(row: unknown): SessionRecord | null {
+  return reported('postgres', decodeRow(row));
 }

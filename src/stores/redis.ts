@@ -9,13 +9,14 @@ import { type Clock, resolveClock } from '../core/clock.js';
 import { sha1Hex } from '../core/crypto.js';
 import { flag } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
-import { decodeHash, pairs, parseMeta, strings } from './internal/redis-codec.js';
+import { encodeMeta, reported } from './internal/record-codec.js';
+import { dataField, dataFields, decodeHash, pairs, parseMeta, strings } from './internal/redis-codec.js';
 import {
   type IoRedisPipelineLike,
   replicaWaiter,
   type WaitForReplicasOptions,
 } from './internal/redis-replicas.js';
-import type { PatchResult, RecordData, SessionEntry, SessionMeta, SessionStore } from './types.js';
+import type { PatchResult, SessionEntry, SessionMeta, SessionStore } from './types.js';
 
 /** An ioredis `Redis` or `Cluster`: the store sends every command through its generic `call`. */
 export interface IoRedisLike {
@@ -176,7 +177,7 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
   };
   const metaArgs = (meta: SessionMeta): string[] => {
     const user = meta.userId === undefined ? ['', '0'] : [meta.userId, '1'];
-    return [JSON.stringify(meta), ttl(meta.expiresAt), ...user, meta.successor?.key ?? ''];
+    return [encodeMeta(meta), ttl(meta.expiresAt), ...user, meta.successor?.key ?? ''];
   };
   /** Moves `key` from the old user's index to the new one's, as far as they differ. */
   const reindex = async (key: string, before: unknown, meta: SessionMeta, extend: boolean) => {
@@ -193,7 +194,7 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
     // One command executed on the server (no script around it): the client joins the fields.
     async get(key) {
       if (!checked) await checkOnce();
-      return decodeHash(await send('HGETALL', sessionKey(key)));
+      return reported('redis', decodeHash(await send('HGETALL', sessionKey(key))));
     },
     async set(key, record) {
       const args = [String(record.version), ...metaArgs(record.meta), ...dataFields(record.data)];
@@ -211,7 +212,7 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
       );
       if (!Array.isArray(reply) || reply[0] === 0) return { status: 'missing' };
       if (reply[0] === -1) return { status: 'conflict' };
-      const record = decodeHash(reply[3]);
+      const record = reported('redis', decodeHash(reply[3]));
       if (!record) return { status: 'missing' };
       const extend = indexDeadline(patch.meta) > indexDeadline(parseMeta(reply[2]));
       await reindex(key, reply[1], patch.meta, extend);
@@ -254,10 +255,6 @@ export function createRedisStore(client: RedisLike, options: RedisStoreOptions =
     },
   };
 }
-
-const dataField = (name: string) => `d:${JSON.stringify(name)}`;
-const dataFields = (data: RecordData) =>
-  Object.entries(data).flatMap(([name, value]) => [dataField(name), JSON.stringify(value)]);
 
 type Send = (command: string, ...args: string[]) => Promise<unknown>;
 

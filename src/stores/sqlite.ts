@@ -12,8 +12,18 @@ import { type Clock, resolveClock } from '../core/clock.js';
 import { describeError, publish } from '../core/diagnostics.js';
 import { seconds } from '../core/options.js';
 import { SessionConfigError } from '../errors.js';
+import {
+  decodeEntries,
+  decodeRow,
+  encodeData,
+  encodeMeta,
+  isObject,
+  parseJson,
+  reported,
+  successorKey,
+} from './internal/record-codec.js';
 import { applyPatch, startInterval } from './internal/store-support.js';
-import type { PatchResult, SessionEntry, SessionMeta, SessionRecord, SessionStore } from './types.js';
+import type { PatchResult, SessionEntry, SessionRecord, SessionStore } from './types.js';
 
 /**
  * The prepared-statement methods the store calls (better-sqlite3's `Statement` fits). It binds only
@@ -114,10 +124,7 @@ export function createSqliteStore(
 
   const read = (key: string): SessionRecord | undefined => {
     const row = sql.get.get(key, clock.now());
-    if (row === undefined) return undefined;
-    const record = decodeRecord(row);
-    if (record === undefined) publish({ type: 'decode-error', store: 'sqlite' });
-    return record;
+    return row === undefined ? undefined : (reported('sqlite', decodeRow(row, parseJson)) ?? undefined);
   };
   const prune = (): number => Number(sql.prune.run(clock.now()).changes);
   const stopPruning = startInterval(pruneSeconds, () => {
@@ -155,16 +162,10 @@ export function createSqliteStore(
     },
     async destroy(key) {
       const row = sql.destroy.get(key);
-      return { successor: isObject(row) ? successorOf(row.meta) : null };
+      return { successor: isObject(row) ? successorKey(parseJson(row.meta)) : null };
     },
     async listByUser(userId) {
-      const entries: SessionEntry[] = [];
-      for (const row of sql.list.all(userId, clock.now())) {
-        const entry = decodeEntry(row);
-        if (entry === undefined) publish({ type: 'decode-error', store: 'sqlite' });
-        else entries.push(entry);
-      }
-      return entries;
+      return decodeEntries('sqlite', sql.list.all(userId, clock.now()), parseJson);
     },
     async destroyByUser(userId, exceptKey) {
       return Number(sql.destroyByUser.run(userId, exceptKey ?? null, clock.now()).changes);
@@ -220,51 +221,5 @@ function openDatabase(path: string): BetterSqlite3.Database {
 /** The `data, meta, user_id, expires_at` column values of a record. */
 function encode(record: SessionRecord): [string, string, string | null, number] {
   const { meta } = record;
-  return [JSON.stringify(record.data), JSON.stringify(meta), meta.userId ?? null, meta.expiresAt];
-}
-
-function decodeRecord(row: unknown): SessionRecord | undefined {
-  if (!isObject(row) || typeof row.version !== 'number') return undefined;
-  const data = parseJson(row.data);
-  const meta = parseJson(row.meta);
-  return isObject(data) && isMeta(meta) ? { data, version: row.version, meta } : undefined;
-}
-
-function decodeEntry(row: unknown): SessionEntry | undefined {
-  if (!isObject(row) || typeof row.key !== 'string') return undefined;
-  const meta = parseJson(row.meta);
-  return isMeta(meta) ? { key: row.key, meta } : undefined;
-}
-
-/** The successor key in a stored meta column, if any (an undecodable meta has none). */
-function successorOf(metaText: unknown): string | null {
-  const meta = parseJson(metaText);
-  if (!isObject(meta) || !isObject(meta.successor)) return null;
-  const key = meta.successor.key;
-  return typeof key === 'string' ? key : null;
-}
-
-function parseJson(text: unknown): unknown {
-  if (typeof text !== 'string') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    // The parser's message quotes the stored text, which may hold secrets: drop it.
-    return undefined;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isMeta(value: unknown): value is SessionMeta {
-  return (
-    isObject(value) &&
-    typeof value.createdAt === 'number' &&
-    typeof value.lastSeenAt === 'number' &&
-    typeof value.idleExpiresAt === 'number' &&
-    typeof value.absoluteExpiresAt === 'number' &&
-    typeof value.expiresAt === 'number'
-  );
+  return [encodeData(record.data), encodeMeta(meta), meta.userId ?? null, meta.expiresAt];
 }

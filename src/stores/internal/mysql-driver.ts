@@ -2,6 +2,7 @@
  * What the MySQL store needs from a driver, and how it reads both drivers' answers: `mysql2/promise`
  * resolves a query to `[rows | ResultSetHeader, fields]`, `mariadb` to the rows or an OkPacket.
  */
+import { parseJson } from './record-codec.js';
 
 /** Something that runs one SQL statement with `?` placeholders. */
 export interface MysqlQueryable {
@@ -71,4 +72,9 @@ export async function inTransaction<T>(
   } finally {
     await conn.release();
   }
+}
+
+/** A JSON column as the driver gave it: parsed already (MySQL's JSON type) or text (MariaDB's LONGTEXT). */
+export function jsonColumn(value: unknown): unknown {
+  return typeof value === 'string' ? parseJson(value) : value;
 }

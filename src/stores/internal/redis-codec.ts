@@ -1,9 +1,9 @@
 /**
- * Decoding of Redis replies for the Redis store: HGETALL hashes into records, meta JSON, sets.
+ * The Redis store's hash layout and replies: data keys as hash fields, HGETALL hashes into records
+ * (through the record codec), meta fields, sets.
  */
-import { publish } from '../../core/diagnostics.js';
 import type { RecordData, SessionMeta, SessionRecord } from '../types.js';
-import { isMeta, isObject } from './record-shape.js';
+import { type Decoded, DecodeError, decodeMeta, decodeRecordText, parseJson } from './record-codec.js';
 
 /** A reply of field/value pairs: a flat array (RESP2), or an object or Map (RESP3, ioredis transforms). */
 export function pairs(reply: unknown): Map<string, string> {
@@ -29,12 +29,12 @@ export function strings(reply: unknown): string[] {
 }
 
 /**
- * The record from a HGETALL reply: `null` for an empty hash (no record) and for a hash that does not
- * decode (reported as `decode-error`). The fields are joined into one JSON text and parsed once, which
- * measured faster than parsing each field (bench/micro/redis-decode.ts); JSON.parse keeps a data key
- * named `__proto__` an own property.
+ * The record from a HGETALL reply: `null` for an empty hash (no record), a `DecodeError` for a hash that
+ * does not decode. The fields are joined into one JSON text and parsed once, which measured faster than
+ * parsing each field (bench/micro/redis-decode.ts); JSON.parse keeps a data key named `__proto__` an own
+ * property.
  */
-export function decodeHash(reply: unknown): SessionRecord | null {
+export function decodeHash(reply: unknown): Decoded<SessionRecord | null> {
   const list = Array.isArray(reply) ? reply : [...pairs(reply)].flat();
   if (list.length === 0) return null;
   let version = 'null';
@@ -48,27 +48,18 @@ export function decodeHash(reply: unknown): SessionRecord | null {
     else if (field === 'm') meta = value;
     else if (field === 'v') version = value;
   }
-  try {
-    const parsed: unknown = JSON.parse(`{"v":${version},"m":${meta},"d":{${data}}}`);
-    if (typeof parsed === 'object' && parsed !== null && 'v' in parsed && 'm' in parsed && 'd' in parsed) {
-      const { v, m, d } = parsed;
-      if (typeof v === 'number' && Number.isSafeInteger(v) && isMeta(m) && isObject(d)) {
-        return { data: d, version: v, meta: m };
-      }
-    }
-  } catch {
-    // Reported below like any other undecodable record.
-  }
-  publish({ type: 'decode-error', store: 'redis' });
-  return null;
+  return decodeRecordText(`{"v":${version},"m":${meta},"d":{${data}}}`);
 }
 
+/** The meta field's text, or `null` when it is absent or does not decode. */
 export function parseMeta(value: unknown): SessionMeta | null {
-  if (typeof value !== 'string') return null;
-  try {
-    const meta: unknown = JSON.parse(value);
-    return isMeta(meta) ? meta : null;
-  } catch {
-    return null;
-  }
+  const meta = decodeMeta(parseJson(value));
+  return meta instanceof DecodeError ? null : meta;
 }
+
+/** The hash field of a data key: `d:` and the key as a JSON string, so the fields join into JSON unparsed. */
+export const dataField = (name: string): string => `d:${JSON.stringify(name)}`;
+
+/** The field/value pairs of data keys (values as JSON text). */
+export const dataFields = (data: RecordData): string[] =>
+  Object.entries(data).flatMap(([name, value]) => [dataField(name), JSON.stringify(value)]);
