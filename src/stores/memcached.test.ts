@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collectEvents } from '../../test/fixtures/events.js';
+import { assertBadMetasRefused } from '../../test/stores/bad-records.js';
 import {
   memcachedCommand,
   type TestMemcachedClient,
@@ -128,6 +129,16 @@ describe('createMemcachedStore', { skip }, () => {
       events.filter((event) => event.type === 'decode-error'),
       [{ type: 'decode-error', store: 'memcached' }],
     );
+  });
+
+  it('reads a record whose meta breaks the strict check as null', async () => {
+    const clock = createFakeClock();
+    const keyPrefix = uniquePrefix();
+    const store = createMemcachedStore(client, { clock, keyPrefix });
+    await assertBadMetasRefused(store, 'memcached', clock, async (key, meta) => {
+      const value = `{"version":1,"data":{"a":1},"meta":${meta}}`;
+      await client.memjs.set(`${keyPrefix}${key}`, value, { expires: 60 });
+    });
   });
 
   it('patch retries after losing a compare-and-set and keeps both writes', async () => {

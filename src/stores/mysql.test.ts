@@ -1,5 +1,5 @@
 import mysql2 from 'mysql2/promise';
-import { describeMysqlStore } from '../../test/mysql-store-suite.js';
+import { describeMysqlStore } from '../../test/stores/mysql-store-suite.js';
 import { serviceSkip, services } from '../../tools/services.js';
 
 const skip = await serviceSkip('MariaDB/MySQL', services.mysql.port, services.mysql.host);

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { createClient as createClientV5 } from 'redis5';
+import { assertBadMetasRefused } from '../../test/stores/bad-records.js';
 import { type RedisServer, serviceSkip, services, startRedisServer } from '../../tools/services.js';
 import { randomString, tokenKey } from '../core/crypto.js';
 import { DIAGNOSTICS_CHANNEL } from '../core/diagnostics.js';
@@ -191,6 +192,19 @@ describe('createRedisStore', () => {
         assert.equal(await client.sismember(`${keyPrefix}u:${alice}`, gone), 0);
         assert.equal(await store.destroyByUser(alice), 1);
         assert.notEqual(await store.get(bobs), null);
+      } finally {
+        await deleteKeys([client], keyPrefix);
+      }
+    });
+
+    it('reads a hash whose meta breaks the strict check as null', async () => {
+      const keyPrefix = freshPrefix();
+      try {
+        const clock = createFakeClock();
+        const store = createRedisStore(client, { keyPrefix, clock });
+        await assertBadMetasRefused(store, 'redis', clock, async (key, meta) => {
+          await client.hset(`${keyPrefix}s:${key}`, 'm', meta);
+        });
       } finally {
         await deleteKeys([client], keyPrefix);
       }

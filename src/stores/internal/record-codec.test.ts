@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { collectEvents } from '../../../test/fixtures/events.js';
+import { badMetas } from '../../../test/stores/bad-records.js';
 import { createFakeClock } from '../../testing/fake-clock.js';
 import { sampleMeta, sampleRecord } from '../../testing/records.js';
 import {
@@ -16,21 +17,6 @@ import {
 } from './record-codec.js';
 
 const clock = createFakeClock();
-
-/** Metas every store must refuse: each breaks one rule of the strict check. */
-function badMetas(): Record<string, unknown> {
-  const { idleExpiresAt: _idle, ...noIdle } = sampleMeta(clock);
-  const { expiresAt: _expires, ...noExpires } = sampleMeta(clock);
-  return {
-    'no idleExpiresAt': noIdle,
-    'no expiresAt': noExpires,
-    'a string createdAt': { ...sampleMeta(clock), createdAt: 'yesterday' },
-    'a numeric userId': { ...sampleMeta(clock), userId: 42 },
-    'an array': [],
-    'a string': 'not meta',
-    null: null,
-  };
-}
 
 describe('record codec', () => {
   it('decodes what it encodes, as one text and as columns', () => {
@@ -49,7 +35,7 @@ describe('record codec', () => {
   });
 
   it('refuses every meta that breaks the strict check, naming the part', () => {
-    for (const [name, meta] of Object.entries(badMetas())) {
+    for (const [name, meta] of Object.entries(badMetas(clock))) {
       const decoded = decodeRow({ version: 1, data: {}, meta });
       assert.ok(decoded instanceof DecodeError, name);
       assert.equal(decoded.part, 'meta', name);
