@@ -8,6 +8,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { deadline } from '../tools/cleanup.js';
 import {
   createChaosContext,
   FULL_TIMING,
@@ -16,7 +17,6 @@ import {
   type ScenarioResult,
   scenarios,
 } from './lib/chaos-scenarios.js';
-import { deadline } from './lib/cleanup.js';
 import { flags, ROOT, saveResult, say } from './lib/cli.js';
 import { failoverChart } from './lib/failover-chart.js';
 import { failoverScenarios } from './lib/failover-scenarios.js';

@@ -5,7 +5,7 @@
  * against its own model. Saves the figures to .data/reliability/ and exits 1 on any lost update or
  * foreign data. Bounded: aborts after 6 minutes (2 with --quick).
  */
-import { deadline } from './lib/cleanup.js';
+import { deadline } from '../tools/cleanup.js';
 import { flags, saveResult, say } from './lib/cli.js';
 import {
   type ConcurrencyResult,

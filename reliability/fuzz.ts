@@ -5,7 +5,7 @@
  * store read for a malformed token. Saves the figures to .data/reliability/ and exits 1 on any
  * finding. Bounded: aborts after 30 minutes (3 with --quick).
  */
-import { deadline } from './lib/cleanup.js';
+import { deadline } from '../tools/cleanup.js';
 import { flags, saveResult, say } from './lib/cli.js';
 import { type FuzzResult, runFuzz } from './lib/fuzz-run.js';
 import { markdownTable } from './lib/stats.js';

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deadline } from './lib/cleanup.js';
+import { deadline } from '../tools/cleanup.js';
 import { flags, ROOT, saveResult, say } from './lib/cli.js';
 import { ADAPTERS } from './lib/soak-apps.js';
 import { FULL_SOAK, QUICK_SOAK, runSoak } from './lib/soak-run.js';

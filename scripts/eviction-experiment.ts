@@ -18,8 +18,7 @@ import { createMemcachedStore } from '../src/stores/memcached.js';
 import { createPostgresStore } from '../src/stores/postgres.js';
 import { createTieredStore } from '../src/stores/tiered.js';
 import { randomKey, sampleRecord } from '../src/testing/index.js';
-import { type MemcachedServer, startMemcached } from '../tools/memcached-server.js';
-import { services } from '../tools/services.js';
+import { type MemcachedServer, services, startMemcached } from '../tools/services.js';
 
 const SESSIONS = 20_000;
 const MEMCACHED_MB = 4;

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/, demo/, test/ and bench/ with node's test runner (TypeScript via tsx).
+// Runs every *.test.ts under src/, demo/, test/, bench/ and tools/ with node's test runner (TypeScript via tsx).
 // Usage: npm test [-- <path filter> ...]   e.g. `npm test -- stores/redis`
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const roots = ['src', 'demo', 'test', 'bench'];
+const roots = ['src', 'demo', 'test', 'bench', 'tools'];
 const skipDirs = new Set([join('test', 'vitest')]);
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const flags = process.argv.slice(2).filter((a) => a.startsWith('-'));

@@ -5,13 +5,14 @@
  */
 import { Socket } from 'node:net';
 import pg from 'pg';
-import { services, sparePort, startRedisServer } from '../../tools/services.js';
+// The spawner's own files, not the tools/services.ts index: bench/growth/footprint.ts is compiled with
+// this file (bench/tsconfig.json), and the index would bring every spawner and its driver along.
+import { startRedisServer } from '../../tools/services/redis.js';
+import { services } from '../../tools/services/shared.js';
 import { parseCommandStats } from './stats.js';
 
 /** Connection settings of the shared PostgreSQL (same environment variables as the tests). */
 export const PG = services.postgres;
-
-export { sparePort };
 
 /** Sends one inline command over RESP and resolves to the raw reply (enough for INFO). */
 function redisCommand(port: number, command: string, timeoutMs = 3000): Promise<string> {

@@ -16,11 +16,17 @@ import { createPostgresStore } from '../../src/stores/postgres.js';
 import { createRedisStore, type IoRedisLike } from '../../src/stores/redis.js';
 import { createTieredStore } from '../../src/stores/tiered.js';
 import { withTimeout } from '../../src/stores/timeout.js';
+import {
+  type PostgresServer,
+  type ReplicatedRedis,
+  startMemcached,
+  startPostgres,
+  startRedisServer,
+} from '../../tools/services.js';
 import { type LoadData, startLoadApp } from './app.js';
-import { type ReplicatedKind, type ReplicatedRedis, startReplicated } from './failover-servers.js';
 import { createHttpClient } from './http.js';
 import { EventCounter, startLoad } from './load.js';
-import { type PostgresProcess, startMemcachedProcess, startPostgres, startRedis } from './servers.js';
+import { type ReplicatedKind, startReplicated } from './replicated.js';
 import { countOther, type PhaseSummary, Tally, TIMELINE_MS } from './stats.js';
 import { Visitor } from './visitor.js';
 
@@ -65,7 +71,7 @@ export const SLOW = { timeoutMs: 300, underMs: 100, overMs: 3000 } as const;
 
 /** What the scenarios share: one throwaway PostgreSQL cluster, and replicated Redis made on demand. */
 export interface ChaosContext {
-  postgres: PostgresProcess;
+  postgres: PostgresServer;
   /** The Redis Cluster or Sentinel group of the failover scenarios, started the first time it is asked for. */
   replicated(kind: ReplicatedKind): Promise<ReplicatedRedis>;
   close(): Promise<void>;
@@ -179,7 +185,7 @@ export interface FailoverReport {
 
 const quiet = { log() {} };
 
-export function pool(postgres: PostgresProcess): pg.Pool {
+export function pool(postgres: PostgresServer): pg.Pool {
   const created = new pg.Pool({ ...postgres.connection, max: 20, connectionTimeoutMillis: 2000 });
   // Idle clients report the server's death here; without a listener the process would crash.
   created.on('error', () => undefined);
@@ -246,7 +252,7 @@ export function slowLink(client: IoRedisLike): IoRedisLike & { delayMs: number }
 }
 
 async function redisRig(options: { persistent: boolean; freeze: boolean }): Promise<Rig> {
-  const server = await startRedis({ persistent: options.persistent });
+  const server = await startRedisServer([], { persistent: options.persistent });
   const client = await redisClient(server.port);
   const store = createRedisStore(client, { keyPrefix: 'chaos:', checkEvictionPolicy: false });
   return {
@@ -264,7 +270,7 @@ async function redisRig(options: { persistent: boolean; freeze: boolean }): Prom
   };
 }
 
-export async function postgresTable(postgres: PostgresProcess, scenario: string) {
+export async function postgresTable(postgres: PostgresServer, scenario: string) {
   const db = pool(postgres);
   const table = tableName(scenario);
   return {
@@ -279,7 +285,7 @@ export async function postgresTable(postgres: PostgresProcess, scenario: string)
 }
 
 async function tieredRedisRig(context: ChaosContext, freeze: boolean): Promise<Rig> {
-  const server = await startRedis({ persistent: false });
+  const server = await startRedisServer();
   const client = await redisClient(server.port);
   const durable = await postgresTable(context.postgres, freeze ? 'tiered_stop' : 'tiered_kill');
   const cache = createRedisStore(client, { keyPrefix: 'chaos:', checkEvictionPolicy: false });
@@ -299,7 +305,7 @@ async function tieredRedisRig(context: ChaosContext, freeze: boolean): Promise<R
 }
 
 async function tieredMemcachedRig(context: ChaosContext): Promise<Rig> {
-  const server = await startMemcachedProcess();
+  const server = await startMemcached({ memoryMb: 64 });
   const client = Client.create(server.address, { logger: quiet, timeout: 0.5, retries: 1 });
   const durable = await postgresTable(context.postgres, 'tiered_memcached');
   const cache = createMemcachedStore(client, { keyPrefix: 'chaos:' });
@@ -345,7 +351,7 @@ async function postgresRig(context: ChaosContext): Promise<Rig> {
 }
 
 async function slowRig(): Promise<Rig> {
-  const server = await startRedis({ persistent: false });
+  const server = await startRedisServer();
   const client = await redisClient(server.port);
   const link = slowLink(client);
   const store = createRedisStore(link, { keyPrefix: 'chaos:', checkEvictionPolicy: false });

@@ -12,10 +12,10 @@ import { createSessionManager } from '../../src/index.js';
 import { createPostgresStore } from '../../src/stores/postgres.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { createTieredStore } from '../../src/stores/tiered.js';
+import { type PostgresServer, startPostgres, startRedisServer } from '../../tools/services.js';
 import { type LoadData, startLoadApp } from './app.js';
 import { createHttpClient } from './http.js';
 import { EventCounter, startLoad } from './load.js';
-import { type PostgresProcess, startPostgres, startRedis } from './servers.js';
 import { countOther, round, Tally } from './stats.js';
 import { Visitor } from './visitor.js';
 
@@ -70,7 +70,7 @@ interface Backend {
 }
 
 async function redisBackend(): Promise<Backend> {
-  const server = await startRedis({ persistent: false });
+  const server = await startRedisServer();
   const client = new Redis({ host: '127.0.0.1', port: server.port });
   return {
     store: createRedisStore(client, { keyPrefix: 'conc:', checkEvictionPolicy: false }),
@@ -81,7 +81,7 @@ async function redisBackend(): Promise<Backend> {
   };
 }
 
-async function tieredBackend(postgres: PostgresProcess): Promise<Backend> {
+async function tieredBackend(postgres: PostgresServer): Promise<Backend> {
   const redis = await redisBackend();
   const pool = new pg.Pool({ ...postgres.connection, max: 20 });
   pool.on('error', () => undefined);

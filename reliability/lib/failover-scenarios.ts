@@ -8,6 +8,7 @@ import { Cluster, Redis } from 'ioredis';
 import { createRedisStore, type RedisStore } from '../../src/stores/redis.js';
 import { createTieredStore } from '../../src/stores/tiered.js';
 import { withTimeout } from '../../src/stores/timeout.js';
+import { type FailoverTimes, type ReplicatedRedis, SENTINEL_MASTER } from '../../tools/services.js';
 import {
   type ChaosContext,
   type ChaosTiming,
@@ -18,12 +19,7 @@ import {
   STORE_TIMEOUT_MS,
   type Step,
 } from './chaos-scenarios.js';
-import {
-  type FailoverTimes,
-  type ReplicatedKind,
-  type ReplicatedRedis,
-  SENTINEL_MASTER,
-} from './failover-servers.js';
+import type { ReplicatedKind } from './replicated.js';
 import type { Tally } from './stats.js';
 
 /** The `WAIT` the scenarios with `waitForReplicas` use: one replica, 500 ms, fail on a shortfall. */

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { atExit } from './cleanup.js';
+import { atExit } from '../../tools/cleanup.js';
 import {
   type Acceptance,
   createRandom,

@@ -7,8 +7,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
-import { atExit } from './cleanup.js';
-import { findBinary } from './servers.js';
+import { atExit } from '../../tools/cleanup.js';
+import { findBinary } from '../../tools/services.js';
 
 const run = promisify(execFile);
 

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { createTieredStore } from '../../src/stores/tiered.js';
 import { withTimeout } from '../../src/stores/timeout.js';
+import { type RedisServer, startRedisServer } from '../../tools/services.js';
 import {
   type ChaosContext,
   faultSteps,
@@ -32,7 +33,6 @@ import {
   netnsUnavailable,
   setLink,
 } from './netns.js';
-import { findBinary, Restartable, sparePort } from './servers.js';
 
 /** Where the child writes its results (environment variable). */
 const RESULTS_ENV = 'SK_NETNS_RESULTS';
@@ -44,32 +44,11 @@ function pairOrThrow(): NetnsPair {
 }
 
 /** redis-server in the store namespace, listening on the store's address only. */
-async function storeRedis(pair: NetnsPair): Promise<{ port: number; close(): Promise<void> }> {
-  const binary = findBinary('redis-server');
-  if (binary === undefined) throw new Error('redis-server is not installed');
-  const port = await sparePort();
-  const [command = 'ip', ...prefix] = inStoreNamespace(pair);
-  const args = [...prefix, binary, '--port', String(port), '--bind', pair.storeAddress];
-  const server = new Restartable(
-    command,
-    [
-      ...args,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
-      '--maxmemory-policy',
-      'noeviction',
-      '--protected-mode',
-      'no',
-    ],
-    port,
-    pair.storeAddress,
-  );
-  await server.start();
-  return { port, close: () => server.close() };
+function storeRedis(pair: NetnsPair): Promise<RedisServer> {
+  return startRedisServer(['--maxmemory-policy', 'noeviction', '--protected-mode', 'no'], {
+    host: pair.storeAddress,
+    launcher: inStoreNamespace(pair),
+  });
 }
 
 async function partitionRig(context: ChaosContext, tiered: boolean): Promise<Rig> {

@@ -13,7 +13,7 @@ import {
   type ScenarioResult,
   scenarios,
 } from '../../reliability/lib/chaos-scenarios.js';
-import { binariesSkip } from './skip.js';
+import { binariesSkip } from '../../tools/services.js';
 
 const skip = binariesSkip();
 

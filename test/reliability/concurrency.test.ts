@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QUICK_CONCURRENCY, runConcurrency } from '../../reliability/lib/concurrency-run.js';
-import { binariesSkip } from './skip.js';
+import { binariesSkip } from '../../tools/services.js';
 
 const skip = binariesSkip();
 

@@ -10,16 +10,31 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Cluster } from 'ioredis';
 import { failoverScenarios } from '../../reliability/lib/failover-scenarios.js';
-import { ask, type ReplicatedRedis, startRedisCluster } from '../../reliability/lib/failover-servers.js';
 import { netnsUnavailable } from '../../reliability/lib/netns.js';
 import { systemClock } from '../../src/core/clock.js';
 import { randomString } from '../../src/core/crypto.js';
 import { SessionStoreError } from '../../src/errors.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { randomKey, sampleRecord } from '../../src/testing/records.js';
-import { binariesSkip } from './skip.js';
+import { ask, binariesSkip, type ReplicatedRedis, startRedisCluster } from '../../tools/services.js';
 
 const skip = binariesSkip();
+
+/** Runs `npm run chaos -- <args>` and resolves to its exit code and output (stdout and stderr). */
+async function chaos(...args: string[]): Promise<{ code: unknown; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'reliability/chaos.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  child.stderr.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  const [code] = await once(child, 'exit');
+  return { code, output };
+}
 
 describe('waitForReplicas in a Redis Cluster with replicas', { skip }, () => {
   let cluster: ReplicatedRedis;
@@ -81,19 +96,7 @@ describe('npm run chaos -- --only failover --quick', { skip }, () => {
   it('passes every failover scenario: no acknowledged write lost where none may be', {
     timeout: 360_000,
   }, async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'reliability/chaos.ts', '--only', 'failover', '--quick'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    child.stderr.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    const [code] = await once(child, 'exit');
+    const { code, output } = await chaos('--only', 'failover', '--quick');
     assert.equal(code, 0, output.slice(-4000));
     for (const name of failoverScenarios.map((scenario) => scenario.name)) {
       assert.match(output, new RegExp(`\\| ${name} \\|.*\\| pass \\|`), `${name} ran and passed`);
@@ -110,19 +113,7 @@ describe('npm run chaos -- --only partition --quick', { skip: skip || netns || f
   it('answers 503 (Redis) or serves from PostgreSQL (tiered) while the link to Redis is cut, and recovers', {
     timeout: 240_000,
   }, async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'reliability/chaos.ts', '--only', 'partition', '--quick'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    child.stderr.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    const [code] = await once(child, 'exit');
+    const { code, output } = await chaos('--only', 'partition', '--quick');
     assert.equal(code, 0, output.slice(-4000));
     assert.match(
       output,

@@ -1,5 +1,5 @@
 /**
- * Last-resort cleanup for the reliability scripts: whatever a script started (server processes,
+ * Last-resort cleanup for the scripts, tests and reliability runs: whatever a process started (server processes,
  * temporary directories) is registered here and torn down synchronously when the process exits for
  * any reason (normal end, uncaught error, deadline, Ctrl-C), so no child process or temp dir outlives it.
  */
