@@ -26,9 +26,9 @@ import { evaluateGoals } from './lib/goals.js';
 import { runGrowth } from './lib/growth-run.js';
 import { WORKLOADS } from './lib/load.js';
 import { type ContenderRun, measureAll, type RunSettings, type Services } from './lib/measure.js';
+import { ratioChart } from './lib/ratio-chart.js';
 import { microTerminal, terminalTable } from './lib/report.js';
 import { postgresReachable, startPrivateRedis } from './lib/services.js';
-import { ratioChart } from './lib/svg.js';
 import type { MicroResult } from './micro/cookie.js';
 
 const ROOT = new URL('../', import.meta.url);

@@ -17,7 +17,7 @@ import {
   type ScenarioResult,
   scenarios,
 } from './lib/chaos-scenarios.js';
-import { flags, ROOT, saveResult, say } from './lib/cli.js';
+import { flags, markdownTable, ROOT, saveResult, say } from './lib/cli.js';
 import { failoverChart } from './lib/failover-chart.js';
 import { failoverScenarios } from './lib/failover-scenarios.js';
 import {
@@ -26,7 +26,6 @@ import {
   resultsPath,
   runPartitioned,
 } from './lib/partition-scenarios.js';
-import { markdownTable } from './lib/stats.js';
 
 const options = flags();
 deadline(options.quick ? 6 * 60_000 : 30 * 60_000, 'chaos');

@@ -6,14 +6,13 @@
  * foreign data. Bounded: aborts after 6 minutes (2 with --quick).
  */
 import { deadline } from '../tools/cleanup.js';
-import { flags, saveResult, say } from './lib/cli.js';
+import { flags, markdownTable, saveResult, say } from './lib/cli.js';
 import {
   type ConcurrencyResult,
   FULL_CONCURRENCY,
   QUICK_CONCURRENCY,
   runConcurrency,
 } from './lib/concurrency-run.js';
-import { markdownTable } from './lib/stats.js';
 
 const options = flags();
 deadline(options.quick ? 2 * 60_000 : 6 * 60_000, 'concurrency');

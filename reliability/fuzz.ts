@@ -6,9 +6,8 @@
  * finding. Bounded: aborts after 30 minutes (3 with --quick).
  */
 import { deadline } from '../tools/cleanup.js';
-import { flags, saveResult, say } from './lib/cli.js';
+import { flags, markdownTable, saveResult, say } from './lib/cli.js';
 import { type FuzzResult, runFuzz } from './lib/fuzz-run.js';
-import { markdownTable } from './lib/stats.js';
 
 const options = flags();
 deadline(options.quick ? 3 * 60_000 : 30 * 60_000, 'fuzz');

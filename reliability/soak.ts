@@ -8,11 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deadline } from '../tools/cleanup.js';
-import { flags, ROOT, saveResult, say } from './lib/cli.js';
+import { timeChart } from '../tools/svg.js';
+import { flags, markdownTable, ROOT, saveResult, say } from './lib/cli.js';
 import { ADAPTERS } from './lib/soak-apps.js';
 import { FULL_SOAK, QUICK_SOAK, runSoak } from './lib/soak-run.js';
-import { markdownTable } from './lib/stats.js';
-import { timeChart } from './lib/svg.js';
 
 const options = flags();
 deadline(options.quick ? 2 * 60_000 : 13 * 60_000, 'soak');

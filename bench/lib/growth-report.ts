@@ -1,7 +1,8 @@
 /**
  * docs/benchmarks-growth.md and docs/benchmarks-growth.svg from one run of bench/growth/measure.ts:
- * tables, and a hand-written SVG of read latency (p50) against session size and stored sessions.
+ * tables, and an SVG (tools/svg.ts draws the frame) of read latency (p50) against session size and stored sessions.
  */
+import { svgDocument } from '../../tools/svg.js';
 import type { GrowthResult } from '../growth/measure.js';
 
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
@@ -127,13 +128,10 @@ export function growthChart(result: GrowthResult): string {
   }));
   const width = 3 * 380 + 20;
   const height = 320;
-  return `${[
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+  return svgDocument(width, height, [
     `<text x="10" y="22" font-size="15" font-weight="bold">sessionkit: how the session work of one request grows (µs, median, log scale)</text>`,
     ...panel('read, by session size', sizes.map(bytes), bySize('read'), 10),
     ...panel('write (one key changed), by session size', sizes.map(bytes), bySize('write'), 390),
     ...panel('read, by stored sessions', counts.map(count), byCount, 770),
-    '</svg>',
-  ].join('\n')}\n`;
+  ]);
 }

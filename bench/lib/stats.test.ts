@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { statementKind } from '../servers/harness.js';
-import { cookieHeaderFrom, countDelta, isServerCount, median, parseCommandStats } from './stats.js';
-
-describe('median', () => {
-  it('returns the middle value of an odd count and the mean of the two middle values of an even count', () => {
-    assert.equal(median([3, 1, 2]), 2);
-    assert.equal(median([4, 1, 3, 2]), 2.5);
-  });
-
-  it('ignores values that are not finite and is NaN without any', () => {
-    assert.equal(median([Number.NaN, 5]), 5);
-    assert.ok(Number.isNaN(median([])));
-  });
-});
+import { cookieHeaderFrom, countDelta, isServerCount, parseCommandStats } from './stats.js';
 
 describe('parseCommandStats', () => {
   it('reads the calls of each command from INFO commandstats', () => {

@@ -1,14 +1,8 @@
-/** Small statistics and parsing helpers of the benchmark (pure, unit-tested). */
-
-/** Median of the finite numbers in `values`; NaN when there are none. */
-export function median(values: readonly number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = Math.floor(sorted.length / 2);
-  const upper = sorted[middle] ?? Number.NaN;
-  if (sorted.length % 2 === 1) return upper;
-  return ((sorted[middle - 1] ?? upper) + upper) / 2;
-}
+/**
+ * Parsing and counting helpers of the benchmark (pure, unit-tested); the statistics (median,
+ * percentile) are tools/stats.ts's, re-exported for the benchmark's scripts.
+ */
+export { median, percentile } from '../../tools/stats.js';
 
 /** Calls per command from `INFO commandstats` (`cmdstat_get:calls=3,…` → get: 3). */
 export function parseCommandStats(info: string): Map<string, number> {
@@ -49,11 +43,4 @@ export function cookieHeaderFrom(setCookies: readonly string[] | undefined): str
 /** Counts the server's Redis executed (`INFO commandstats`), as opposed to round trips a client made. */
 export function isServerCount(kind: string): boolean {
   return kind.startsWith('redis-server:');
-}
-
-/** The `p`-th percentile (nearest rank) of `values`; NaN for none. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }

@@ -27,7 +27,7 @@ import { type LoadData, startLoadApp } from './app.js';
 import { createHttpClient } from './http.js';
 import { EventCounter, startLoad } from './load.js';
 import { type ReplicatedKind, startReplicated } from './replicated.js';
-import { countOther, type PhaseSummary, Tally, TIMELINE_MS } from './stats.js';
+import { countOther, type PhaseSummary, Tally, TIMELINE_MS } from './tally.js';
 import { Visitor } from './visitor.js';
 
 /** How long and how hard a scenario runs. */

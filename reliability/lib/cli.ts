@@ -53,3 +53,13 @@ export function saveResult(name: string, data: unknown): string {
 export function say(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
+
+/** Formats rows as a Markdown table. */
+export function markdownTable(
+  headers: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string | number>>,
+): string {
+  const align = headers.map((_, i) => (rows.every((row) => typeof row[i] === 'number') ? '---:' : '---'));
+  const line = (cells: ReadonlyArray<string | number>) => `| ${cells.map(String).join(' | ')} |`;
+  return [line(headers), line(align), ...rows.map(line)].join('\n');
+}

@@ -13,10 +13,11 @@ import { createPostgresStore } from '../../src/stores/postgres.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { createTieredStore } from '../../src/stores/tiered.js';
 import { type PostgresServer, startPostgres, startRedisServer } from '../../tools/services.js';
+import { round } from '../../tools/stats.js';
 import { type LoadData, startLoadApp } from './app.js';
 import { createHttpClient } from './http.js';
 import { EventCounter, startLoad } from './load.js';
-import { countOther, round, Tally } from './stats.js';
+import { countOther, Tally } from './tally.js';
 import { Visitor } from './visitor.js';
 
 /** Options of `runConcurrency`. */

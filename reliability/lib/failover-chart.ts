@@ -2,9 +2,10 @@
  * The failover chart of docs/reliability.md: per failover scenario, replies per second (2xx, 503) by
  * when they were sent, with a spike marking each SIGKILL of a master.
  */
+
+import { type Panel, timeChart } from '../../tools/svg.js';
 import type { ScenarioResult } from './chaos-scenarios.js';
-import { TIMELINE_MS } from './stats.js';
-import { type Panel, timeChart } from './svg.js';
+import { TIMELINE_MS } from './tally.js';
 
 /** Buckets per plotted point (1 s). */
 const PER_POINT = 1000 / TIMELINE_MS;

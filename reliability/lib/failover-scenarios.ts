@@ -20,7 +20,7 @@ import {
   type Step,
 } from './chaos-scenarios.js';
 import type { ReplicatedKind } from './replicated.js';
-import type { Tally } from './stats.js';
+import type { Tally } from './tally.js';
 
 /** The `WAIT` the scenarios with `waitForReplicas` use: one replica, 500 ms, fail on a shortfall. */
 export const REPLICA_WAIT = { replicas: 1, timeoutMs: 500, onShortfall: 'fail' } as const;

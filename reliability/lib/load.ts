@@ -4,7 +4,7 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { DIAGNOSTICS_CHANNEL } from '../../src/index.js';
-import type { Tally } from './stats.js';
+import type { Tally } from './tally.js';
 import type { Visitor } from './visitor.js';
 
 /** A running load. */

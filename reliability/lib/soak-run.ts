@@ -6,9 +6,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { round } from '../../tools/stats.js';
 import { CookieJar, createHttpClient, type HttpClient } from './http.js';
 import { ADAPTERS, type SoakApp, startSoakApp } from './soak-apps.js';
-import { round } from './stats.js';
 
 /** Options of `runSoak`. */
 export interface SoakOptions {

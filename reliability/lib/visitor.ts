@@ -7,7 +7,7 @@
  */
 import { type SessionView, VALUE_KEYS } from './app.js';
 import { CookieJar, type HttpClient, type Reply } from './http.js';
-import type { Tally } from './stats.js';
+import type { Tally } from './tally.js';
 
 interface Model {
   lo: number;

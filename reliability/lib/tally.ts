@@ -2,15 +2,8 @@
  * Counting for the load runs: replies by phase and status, latency percentiles, contract violations
  * (with a few examples each), and the recovery time after a fault ends.
  */
+import { percentile, round } from '../../tools/stats.js';
 import type { Reply } from './http.js';
-
-/** The p-th percentile (0–100) of `values`, 0 for none. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? 0;
-}
 
 /** Replies of one phase of a run. */
 export interface PhaseSummary {
@@ -42,20 +35,16 @@ class Phase {
   }
 
   summary(): PhaseSummary {
+    // A phase without replies reports 0 ms, not NaN (which JSON would write as null).
+    const at = (p: number) => (this.latencies.length === 0 ? 0 : round(percentile(this.latencies, p)));
     return {
       requests: this.requests,
       byStatus: Object.fromEntries([...this.byStatus].sort()),
-      p50Ms: round(percentile(this.latencies, 50)),
-      p99Ms: round(percentile(this.latencies, 99)),
+      p50Ms: at(50),
+      p99Ms: at(99),
       maxMs: round(this.maxMs, 0),
     };
   }
-}
-
-/** Rounds to `digits` decimals. */
-export function round(value: number, digits = 1): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }
 
 /** Width of a timeline bucket in milliseconds. */
@@ -151,16 +140,6 @@ export class Tally {
   total(): PhaseSummary {
     return this.#all.summary();
   }
-}
-
-/** Formats rows as a Markdown table. */
-export function markdownTable(
-  headers: readonly string[],
-  rows: ReadonlyArray<ReadonlyArray<string | number>>,
-): string {
-  const align = headers.map((_, i) => (rows.every((row) => typeof row[i] === 'number') ? '---:' : '---'));
-  const line = (cells: ReadonlyArray<string | number>) => `| ${cells.map(String).join(' | ')} |`;
-  return [line(headers), line(align), ...rows.map(line)].join('\n');
 }
 
 /** Statuses other than `allowed` in a byStatus record, summed. */
