@@ -11,11 +11,13 @@
 //   src/index.ts, src/cookie-session.ts   core, errors, stores (the contract)
 //   src/migrate/            core, errors (one public entry per migration source)
 //   src/stores/types.ts     re-exports the store contract from core
-//   bench/, reliability/, scripts/, demo/ import only src's public entry files (or `sessionkit/...`);
-//                           test/ and bench/micro/ are white-box and may import internals
+//   bench/, reliability/, scripts/, demo/ import only src's public entry files (or `sessionkit/...`),
+//                           their test files too; test/ is white-box and may import internals
 //   tools/                  imports no other top-level folder but src's public entries
 //   reliability/, bench/, scripts/, demo/, tools/ never import test/
-// Test files (*.test.ts, *.test-d.ts) may import anything. Usage: node scripts/check-layers.mjs
+//   no cycle among the top-level folders test/, bench/, reliability/, scripts/, demo/ and tools/,
+//                           counting every file's imports (test files too): shared code goes down to tools/
+// Test files (*.test.ts, *.test-d.ts) may import anything else. Usage: node scripts/check-layers.mjs
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const folders = ['src', 'bench', 'reliability', 'scripts', 'demo', 'test', 'tools'];
 const importPattern =
-  /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+  /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\s;])import\s*['"]([^'"]+)['"]/g;
 
 /**
  * Imports that still break the layering, until the shared fetch/Redis helpers move into the internal
@@ -33,6 +35,18 @@ const importPattern =
 const knownUpward = new Set([
   'src/adapters/next.ts → src/adapters/fetch.ts',
   'src/stores/internal/redis-replicas.ts → src/stores/redis.ts',
+]);
+
+/**
+ * Micro benchmarks of internal functions, which no public entry exposes (issue 14 asks tooling to use
+ * the public entries, not to export internals for it). Listed so that no new one slips in; the list
+ * only shrinks.
+ */
+const knownInternal = new Set([
+  'bench/micro/cookie.ts → src/core/crypto.ts',
+  'bench/micro/cookie.ts → src/core/sealed.ts',
+  'bench/micro/redis-decode.ts → src/stores/internal/redis-codec.ts',
+  'bench/micro/redis-decode.ts → src/stores/types.ts',
 ]);
 
 function walk(dir, out) {
@@ -81,8 +95,12 @@ const allowed = {
   entry: ['contract', 'core', 'errors', 'stores'],
   migrate: ['contract', 'core', 'errors'],
 };
-/** White-box code that may import src/ internals: tests, and micro benchmarks of internal functions. */
-const whiteBox = (file) => file.startsWith('test/') || file.startsWith('bench/micro/');
+/** White-box code that may import src/ internals: the tests in test/ (and every test file outside tooling). */
+const whiteBox = (file) => file.startsWith('test/');
+/** Folders whose every file, tests included, imports src/ through its public entries only. */
+const tooling = new Set(['bench', 'reliability']);
+/** The top-level folders that must not import each other in a circle. */
+const acyclic = new Set(['test', 'bench', 'reliability', 'scripts', 'demo', 'tools']);
 
 const publicEntries = new Set(
   Object.values(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports)
@@ -97,19 +115,56 @@ function resolveImport(file, specifier) {
   return target.replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mjs');
 }
 
+/** folder → folder → the first file-level import seen between them. */
+const folderEdges = new Map();
+function noteFolderEdge(file, target) {
+  const [from] = file.split('/');
+  const [to] = target.split('/');
+  if (from === to || !acyclic.has(from) || !acyclic.has(to)) return;
+  if (!folderEdges.has(from)) folderEdges.set(from, new Map());
+  const out = folderEdges.get(from);
+  if (!out.has(to)) out.set(to, `${file} → ${target}`);
+}
+
+/** Every cycle of folders, each as one of its edges per step (`a → b`, `b → a`). */
+function folderCycles() {
+  const reaches = (from, to, seen = new Set()) => {
+    for (const next of folderEdges.get(from)?.keys() ?? []) {
+      if (next === to) return true;
+      if (!seen.has(next)) {
+        seen.add(next);
+        if (reaches(next, to, seen)) return true;
+      }
+    }
+    return false;
+  };
+  const cycles = [];
+  for (const [from, out] of folderEdges) {
+    for (const [to, example] of out) {
+      // Each edge that closes a circle, once per pair of folders in it.
+      if (reaches(to, from)) cycles.push(`${from}/ → ${to}/ closes a folder cycle (e.g. ${example})`);
+    }
+  }
+  return cycles;
+}
+
 const problems = [];
 const edgesSeen = [];
 for (const file of folders.flatMap((folder) => walk(folder, [])).map(posix)) {
-  if (isTest(file)) continue;
   const text = readFileSync(join(root, file), 'utf8');
   const from = layerOf(file);
   for (const match of text.matchAll(importPattern)) {
-    const target = resolveImport(file, match[1] ?? match[2] ?? '');
+    const target = resolveImport(file, match[1] ?? match[2] ?? match[3] ?? '');
     if (target === undefined) continue;
+    noteFolderEdge(file, target);
+    if (isTest(file) && !tooling.has(from.layer)) continue;
     const to = layerOf(target);
     const edge = `${file} → ${target}`;
     let problem;
-    if (from.layer in allowed) {
+    if (isTest(file)) {
+      if (target.startsWith('src/') && !publicEntries.has(target))
+        problem = 'tooling imports a src/ internal, not a public entry';
+    } else if (from.layer in allowed) {
       if (
         to.layer === from.layer &&
         to.unit !== from.unit &&
@@ -129,18 +184,22 @@ for (const file of folders.flatMap((folder) => walk(folder, [])).map(posix)) {
     }
     if (problem === undefined) continue;
     edgesSeen.push(edge);
-    if (knownUpward.has(edge)) continue;
+    if (knownUpward.has(edge) || knownInternal.has(edge)) continue;
     problems.push(`${edge}: ${problem}`);
   }
 }
+problems.push(...folderCycles());
 
 const seen = new Set(edgesSeen);
 for (const edge of knownUpward)
   if (!seen.has(edge)) problems.push(`${edge}: gone — remove it from knownUpward`);
+for (const edge of knownInternal)
+  if (!seen.has(edge)) problems.push(`${edge}: gone — remove it from knownInternal`);
 if (problems.length > 0) {
   console.error(`check-layers: ${problems.length} import(s) break the layering:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
+const known = knownUpward.size + knownInternal.size;
 console.log(
-  `check-layers: no upward, sibling or internal imports${knownUpward.size ? ` (${knownUpward.size} known, listed in the script)` : ''}`,
+  `check-layers: no upward, sibling or internal imports, no folder cycle${known ? ` (${known} known, listed in the script)` : ''}`,
 );
