@@ -17,9 +17,12 @@
  */
 import type { Clock } from '../core/clock.js';
 import { resolveClock } from '../core/clock.js';
-import { describeError, publish } from '../core/diagnostics.js';
 import { SessionConfigError } from '../errors.js';
 import { createCacheWrites } from './internal/cache-writes.js';
+import { createTryCache, failed } from './internal/tiered-cache.js';
+import { createLeases } from './internal/tiered-leases.js';
+import { createReadThrough } from './internal/tiered-read.js';
+import { createTombstones } from './internal/tiered-tombstones.js';
 import type { PatchResult, SessionRecord, SessionStore } from './types.js';
 
 /** Options of `createTieredStore`. */
@@ -65,12 +68,6 @@ export interface TieredStoreOptions {
   clock?: Clock;
 }
 
-// No real record reaches this version, and a cache keeps it against any backfill (version rule).
-const TOMBSTONE_VERSION = Number.MAX_SAFE_INTEGER;
-const failed: unique symbol = Symbol('cache failed');
-// Bounds the memory a long cache outage can take (about 100 bytes per key).
-const MAX_UNREPAIRED = 100_000;
-
 /**
  * Creates a store that serves reads from `cache` and keeps every session in `durable`.
  * @example
@@ -80,148 +77,33 @@ const MAX_UNREPAIRED = 100_000;
  * });
  */
 export function createTieredStore(options: TieredStoreOptions): SessionStore {
-  const { cache, durable } = options;
-  checkStore('cache', cache);
-  checkStore('durable', durable);
-  if (cache === durable) throw new SessionConfigError('cache', 'must be a different store than durable');
-  if (durable.kind === 'memcached') {
-    throw new SessionConfigError(
-      'durable',
-      'memcached evicts and forgets on restart; it can only be the cache',
-    );
-  }
-  const cacheTimeoutMs = options.cacheTimeoutMs ?? 250;
-  if (!(Number.isFinite(cacheTimeoutMs) && cacheTimeoutMs > 0)) {
-    throw new SessionConfigError('cacheTimeoutMs', 'must be a positive number of milliseconds');
-  }
-  const tombstoneSeconds = options.tombstoneSeconds ?? 60;
-  if (!(Number.isFinite(tombstoneSeconds) && tombstoneSeconds > 0)) {
-    throw new SessionConfigError('tombstoneSeconds', 'must be a positive number of seconds');
-  }
-  const repairIntervalMs = options.repairIntervalMs ?? 1000;
-  if (!(Number.isFinite(repairIntervalMs) && repairIntervalMs > 0)) {
-    throw new SessionConfigError('repairIntervalMs', 'must be a positive number of milliseconds');
-  }
-  const clock = resolveClock(options.clock);
-  const scope = options.cacheScope ?? (cache.kind === 'memory' ? 'process' : 'shared');
-  if (scope !== 'process' && scope !== 'shared') {
-    throw new SessionConfigError('cacheScope', 'must be "process" or "shared"');
-  }
-  const leaseMs = options.cacheLeaseMs ?? 1000;
-  if (!(Number.isFinite(leaseMs) && leaseMs >= 0 && leaseMs <= 60_000)) {
-    throw new SessionConfigError('cacheLeaseMs', 'must be a number of milliseconds from 0 to 60000');
-  }
+  const { cache, durable, clock, cacheTimeoutMs, tombstoneSeconds, repairIntervalMs, scope, leaseMs } =
+    resolveOptions(options);
   const leases = scope === 'process' ? createLeases(leaseMs) : undefined;
   const detail = { cache: cache.kind, durable: durable.kind };
-  // Keys whose cached copy may be older than the durable record: a write could neither update nor
-  // remove it. Reads here skip the cache for them; a timer blocks them once the cache answers again.
-  // Keys the cache may hold wrongly, each with whether it was killed (see `invalidate`).
-  const unrepaired = new Map<string, boolean>();
-  const liveBlockMs = 4 * cacheTimeoutMs;
-  let repairTimer: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
   // A cache write given up on may still land later, out of order: a key is settled only after it has.
   const writes = createCacheWrites();
-
-  /**
-   * Runs a cache operation (a write when `key` is given, tracked until it settles); on failure or
-   * timeout publishes `cache-error` and resolves to `failed`.
-   */
-  async function tryCache<T>(
-    operation: string,
-    run: () => Promise<T>,
-    key?: string,
-  ): Promise<T | typeof failed> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`cache ${operation} timed out`)), cacheTimeoutMs);
-    });
-    const write = key === undefined ? undefined : writes.track(key, run);
-    try {
-      return await Promise.race([write?.write ?? run(), timeout]);
-    } catch (error) {
-      write?.abandon();
-      publish({
-        type: 'cache-error',
-        store: 'tiered',
-        reason: operation,
-        error: describeError(error),
-        detail,
-      });
-      return failed;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /**
-   * Keeps the cache from serving anything for `key` until the tombstone expires; false if it cannot,
-   * or not yet: while a write given up on may still land (a delete after the tombstone, an older record
-   * after a delete), or a delete raced another write, nothing in the cache is final for the key.
-   */
-  async function block(key: string, lifetimeMs: number): Promise<boolean> {
-    const now = clock.now();
-    const meta = { createdAt: now, lastSeenAt: now, idleExpiresAt: now, absoluteExpiresAt: now };
-    const tombstone = {
-      data: {},
-      version: TOMBSTONE_VERSION,
-      meta: { ...meta, audience: '', expiresAt: now + lifetimeMs },
-    };
-    // A tombstone is always safe to send: no write, however late, replaces it.
-    if ((await tryCache('set', () => cache.set(key, tombstone), key)) !== failed)
-      return !writes.abandoned(key);
-    if (writes.abandoned(key)) return false;
-    // Without a tombstone a racing backfill may still land; deleting at least drops the old version.
-    return (await tryCache('destroy', () => cache.destroy(key), key)) !== failed && writes.idle(key);
-  }
-
-  /**
-   * Blocks `key` in the cache. A killed key (destroyed, or retired by a successor) is blocked for
-   * `tombstoneSeconds`, so a backfill that read it before the kill cannot bring it back; a live key whose
-   * cache write failed only for as long as a racing backfill can take (four cache timeouts): after that
-   * the next read refills it, so a cache that was frozen for a while serves again soon after it thaws.
-   */
-  async function invalidate(key: string, killed: boolean): Promise<void> {
-    if (await block(key, killed ? tombstoneSeconds * 1000 : liveBlockMs)) unrepaired.delete(key);
-    else remember(key, killed);
-  }
-
-  function remember(key: string, killed: boolean): void {
-    if (unrepaired.size >= MAX_UNREPAIRED) {
-      publish({ type: 'cache-error', store: 'tiered', reason: 'repair-overflow', detail });
-      return;
-    }
-    unrepaired.set(key, killed || (unrepaired.get(key) ?? false));
-    if (repairTimer === undefined && !closed) {
-      repairTimer = setTimeout(repair, repairIntervalMs);
-      repairTimer.unref();
-    }
-  }
-
-  async function repair(): Promise<void> {
-    for (const [key, killed] of unrepaired) {
-      // A key waits for its writes given up on to settle; another failure means the cache is still
-      // unreachable: try again later, not once per key.
-      if (writes.abandoned(key)) continue;
-      if (!(await block(key, killed ? tombstoneSeconds * 1000 : liveBlockMs))) break;
-      unrepaired.delete(key);
-    }
-    repairTimer = undefined;
-    if (unrepaired.size > 0 && !closed) {
-      repairTimer = setTimeout(repair, repairIntervalMs);
-      repairTimer.unref();
-    }
-  }
+  const tryCache = createTryCache(cacheTimeoutMs, detail, writes);
+  const tombstones = createTombstones({
+    cache,
+    clock,
+    tryCache,
+    writes,
+    tombstoneSeconds,
+    liveBlockMs: 4 * cacheTimeoutMs,
+    repairIntervalMs,
+    detail,
+  });
 
   /** Puts the durable store's record into the cache, or blocks the key if that fails. */
   async function update(key: string, record: SessionRecord | null, since: number): Promise<void> {
     if (record !== null && (await tryCache('set', () => cache.set(key, record), key)) !== failed) {
       // An earlier write given up on (a delete, then an older record) may still land after this one.
-      if (writes.abandoned(key)) remember(key, false);
-      else unrepaired.delete(key);
+      if (writes.abandoned(key)) tombstones.remember(key, false);
+      else tombstones.repaired(key);
       leases?.grant(key, since);
     } else {
-      await invalidate(key, false);
+      await tombstones.invalidate(key, false);
     }
   }
 
@@ -229,7 +111,7 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   async function killing<T>(key: string, write: () => Promise<T>): Promise<T> {
     const result = await write();
     const written = performance.now();
-    await invalidate(key, true);
+    await tombstones.invalidate(key, true);
     await leases?.outwait(written);
     return result;
   }
@@ -239,31 +121,7 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   const store: SessionStore = {
     kind: 'tiered',
 
-    async get(key) {
-      // A lapsed lease (process-local cache) is a miss: another process may have changed the record.
-      const lapsed = leases?.expired(key) ?? false;
-      const cached = unrepaired.has(key) || lapsed ? failed : await tryCache('get', () => cache.get(key));
-      const tombstoned = cached !== failed && cached !== null && isTombstone(cached);
-      // An expired copy is a miss: the durable store may have pruned it, and the cache's own TTL
-      // (another clock, whole seconds) may not have dropped it yet.
-      if (cached !== failed && cached !== null && !tombstoned && cached.meta.expiresAt >= clock.now()) {
-        publish({ type: 'cache-hit', store: 'tiered', detail });
-        return cached;
-      }
-      publish({ type: 'cache-miss', store: 'tiered', detail });
-      const reading = performance.now();
-      const record = await durable.get(key);
-      // A tombstone would refuse the backfill anyway; a failing (or unrepaired) cache is not asked.
-      const refill = lapsed ? !unrepaired.has(key) : cached !== failed && !tombstoned;
-      if (
-        record !== null &&
-        refill &&
-        (await tryCache('set', () => cache.set(key, record), key)) !== failed
-      ) {
-        leases?.grant(key, reading);
-      }
-      return record;
-    },
+    get: createReadThrough({ cache, durable, clock, leases, tombstones, tryCache, detail }),
 
     async set(key, record) {
       const writing = performance.now();
@@ -301,52 +159,44 @@ export function createTieredStore(options: TieredStoreOptions): SessionStore {
   // a revocation that listed it away must still outwait the leases other processes may hold on it.
   if (leases) store.settle = () => leases.outwait(performance.now());
   // Stops the repair timer only: the cache and durable stores are the caller's to close.
-  store.close = async () => {
-    closed = true;
-    clearTimeout(repairTimer);
-    repairTimer = undefined;
-  };
+  store.close = async () => tombstones.close();
   return store;
 }
 
-/**
- * Lease start times per key, in insertion order (a renewed lease moves to the end), so expired leases
- * are dropped from the front and the map holds only live ones.
- */
-function createLeases(leaseMs: number) {
-  const started = new Map<string, number>();
-  const prune = (now: number) => {
-    for (const [key, at] of started) {
-      if (now - at < leaseMs) break;
-      started.delete(key);
-    }
-  };
-  return {
-    /** The cached entry of `key` was read from / written to the durable store at `since`. */
-    grant(key: string, since: number): void {
-      started.delete(key);
-      started.set(key, since);
-      prune(performance.now());
-    },
-    /** True when the cache must not serve `key` without asking the durable store. */
-    expired(key: string): boolean {
-      const at = started.get(key);
-      return at === undefined || performance.now() - at >= leaseMs;
-    },
-    /** Resolves once a lease granted by any process before `written` has run out. */
-    async outwait(written: number): Promise<void> {
-      // A timer may fire up to a millisecond early by performance.now(): wait until it has truly passed.
-      let left = written + leaseMs - performance.now();
-      while (left >= 0) {
-        await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(left))));
-        left = written + leaseMs - performance.now();
-      }
-    },
-  };
-}
-
-function isTombstone(record: SessionRecord): boolean {
-  return record.version === TOMBSTONE_VERSION;
+/** The options, validated (in this order: the first invalid one is reported), with their defaults. */
+function resolveOptions(options: TieredStoreOptions) {
+  const { cache, durable } = options;
+  checkStore('cache', cache);
+  checkStore('durable', durable);
+  if (cache === durable) throw new SessionConfigError('cache', 'must be a different store than durable');
+  if (durable.kind === 'memcached') {
+    throw new SessionConfigError(
+      'durable',
+      'memcached evicts and forgets on restart; it can only be the cache',
+    );
+  }
+  const cacheTimeoutMs = options.cacheTimeoutMs ?? 250;
+  if (!(Number.isFinite(cacheTimeoutMs) && cacheTimeoutMs > 0)) {
+    throw new SessionConfigError('cacheTimeoutMs', 'must be a positive number of milliseconds');
+  }
+  const tombstoneSeconds = options.tombstoneSeconds ?? 60;
+  if (!(Number.isFinite(tombstoneSeconds) && tombstoneSeconds > 0)) {
+    throw new SessionConfigError('tombstoneSeconds', 'must be a positive number of seconds');
+  }
+  const repairIntervalMs = options.repairIntervalMs ?? 1000;
+  if (!(Number.isFinite(repairIntervalMs) && repairIntervalMs > 0)) {
+    throw new SessionConfigError('repairIntervalMs', 'must be a positive number of milliseconds');
+  }
+  const clock = resolveClock(options.clock);
+  const scope = options.cacheScope ?? (cache.kind === 'memory' ? 'process' : 'shared');
+  if (scope !== 'process' && scope !== 'shared') {
+    throw new SessionConfigError('cacheScope', 'must be "process" or "shared"');
+  }
+  const leaseMs = options.cacheLeaseMs ?? 1000;
+  if (!(Number.isFinite(leaseMs) && leaseMs >= 0 && leaseMs <= 60_000)) {
+    throw new SessionConfigError('cacheLeaseMs', 'must be a number of milliseconds from 0 to 60000');
+  }
+  return { cache, durable, cacheTimeoutMs, tombstoneSeconds, repairIntervalMs, clock, scope, leaseMs };
 }
 
 function checkStore(option: string, store: SessionStore | undefined): void {

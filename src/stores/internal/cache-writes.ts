@@ -11,6 +11,9 @@ interface Counts {
   abandoned: number;
 }
 
+/** The cache-write tracker of one tiered store. */
+export type CacheWrites = ReturnType<typeof createCacheWrites>;
+
 /** Tracks the cache writes of each key until the cache's own promise settles. */
 export function createCacheWrites() {
   const keys = new Map<string, Counts>();
