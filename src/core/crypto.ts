@@ -30,7 +30,7 @@ export function randomString(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-/** A CSPRNG number in [0, 1) (jitter; src/ never uses Math.random, SEC-1). */
+/** A CSPRNG number in [0, 1), for jitter: the library takes all randomness from the CSPRNG (SEC-1). */
 export function randomFraction(): number {
   return randomInt(0, 65_536) / 65_536;
 }
