@@ -1,56 +1,33 @@
 /**
  * The store-backed session manager: token in the cookie, record in a `SessionStore`.
  */
-import { SessionConflictError, SessionLimitError, SessionStateError, SessionStoreError } from '../errors.js';
+import { SessionConflictError, SessionStateError, SessionStoreError } from '../errors.js';
 import { backoff } from './backoff.js';
-import { bindingMismatch } from './binding.js';
-import { clearCookie, readCookie, serializeCookie } from './cookie.js';
-import {
-  isWellFormedKey,
-  isWellFormedToken,
-  openSuccessor,
-  randomToken,
-  sealSuccessor,
-  tokenKey,
-} from './crypto.js';
-import { withinDeadline } from './deadline.js';
-import { deliver, describeError, observed, publish, type RejectReason } from './diagnostics.js';
-import { createInvalidTokenMonitor } from './invalid-tokens.js';
-import { cookieMaxAge, expiryVerdict, loginMeta, markDestroyed, touched } from './lifecycle/shared.js';
-import {
-  freshMeta,
-  resolve,
-  type SessionManagerOptions,
-  type StoreSessionManager,
-} from './lifecycle/store-options.js';
-import { createMigrator, type LegacyHandle, type Migrated } from './migration.js';
-import { heldBack, transportFix } from './options.js';
+import { clearCookie, serializeCookie } from './cookie.js';
+import { isWellFormedKey, randomToken, sealSuccessor, tokenKey } from './crypto.js';
+import { deliver, describeError, observed, publish } from './diagnostics.js';
+import { createStoreContext, type ManagerContext } from './lifecycle/context.js';
+import { follow, load, MAX_SUCCESSOR_HOPS } from './lifecycle/load.js';
+import { adopt, applyWritten, ensureToken } from './lifecycle/record-state.js';
+import { destroy, isLive, makeRoom, revokeChain } from './lifecycle/revocation.js';
+import { cookieMaxAge, loginMeta, touched } from './lifecycle/shared.js';
+import type { SessionManagerOptions, StoreSessionManager } from './lifecycle/store-options.js';
+import { heldBack } from './options.js';
 import {
   checkUserId,
-  createSession,
   dropCsrf,
   isDirty,
   mergedData,
-  newState,
   pendingPatch,
   readKey,
   type SessionDriver,
   type SessionState,
   stateOf,
 } from './session.js';
-import type {
-  PatchResult,
-  SessionEntry,
-  SessionMeta,
-  SessionPatch,
-  SessionRecord,
-} from './store-contract.js';
-import type { RequestInfo, Session, SessionDataShape, UntypedSessionData, UserSessionInfo } from './types.js';
+import type { PatchResult, SessionMeta, SessionPatch, SessionRecord } from './store-contract.js';
+import type { Session, SessionDataShape, UntypedSessionData, UserSessionInfo } from './types.js';
 import { toStorable } from './values.js';
 
-const MAX_SUCCESSOR_HOPS = 4;
-/** Most records one revocation destroys along a lineage's successor links before it gives up (and says so). */
-const MAX_REVOKE_HOPS = 8;
 /** Attempts of a regenerate/login whose compare-and-set on the old record keeps losing to parallel writes. */
 const MAX_REGENERATE_ATTEMPTS = 16;
 
@@ -77,292 +54,22 @@ export type { SessionManagerOptions, StoreSessionManager };
 export function createSessionManager<Data extends SessionDataShape = UntypedSessionData>(
   options: SessionManagerOptions,
 ): StoreSessionManager<Data> {
-  const config = resolve(options);
-  const { store, clock, cookie } = config;
-  const kind = store.kind;
-
-  /** `error` of a store `operation` as ERR_SESSION_STORE, published as a `store-error` event. */
-  function storeFailure(operation: string, error: unknown): SessionStoreError {
-    publish({ type: 'store-error', store: kind, reason: operation, error: describeError(error) });
-    return error instanceof SessionStoreError
-      ? error
-      : new SessionStoreError(kind, operation, { cause: error });
-  }
-
-  // One rejection handler per operation name, made on first use: a store call allocates no closure
-  // and no async frame of its own on top of the store's promise.
-  const rethrowAs = new Map<string, (error: unknown) => never>();
-  function rethrow(operation: string): (error: unknown) => never {
-    let handler = rethrowAs.get(operation);
-    if (handler === undefined) {
-      handler = (error) => {
-        throw storeFailure(operation, error);
-      };
-      rethrowAs.set(operation, handler);
-    }
-    return handler;
-  }
-
-  /** Runs a store call within `storeTimeoutMs` (when set); a failure rejects with ERR_SESSION_STORE. */
-  function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      const pending =
-        config.storeTimeoutMs > 0 ? withinDeadline(kind, operation, config.storeTimeoutMs, run) : run();
-      return Promise.resolve(pending).then(undefined, rethrow(operation));
-    } catch (error) {
-      return Promise.reject(storeFailure(operation, error));
-    }
-  }
-
-  function reject(reason: RejectReason, id?: string): void {
-    publish(
-      id === undefined
-        ? { type: 'rejected', reason, store: kind }
-        : { type: 'rejected', reason, store: kind, id },
-    );
-  }
-
-  function ensureToken(state: SessionState): string {
-    if (state.key === undefined) {
-      state.token = randomToken();
-      state.key = tokenKey(state.token);
-      state.tokenChanged = true;
-    }
-    return state.key;
-  }
-
-  function adopt(state: SessionState, token: string, key: string, record: SessionRecord): void {
-    state.token = token;
-    state.key = key;
-    state.base = record.data;
-    state.version = record.version;
-    state.meta = record.meta;
-    state.isNew = false;
-  }
-
-  function applyWritten(state: SessionState, record: SessionRecord): void {
-    state.base = record.data;
-    state.version = record.version;
-    state.meta = record.meta;
-    state.changes.clear();
-    state.metaChanged = false;
-  }
-
-  /**
-   * Follows a rotated-out token to its live successor within the grace window. `inFlight`: the token
-   * was live when this request loaded it, so every link on the way was made after that (a rotation by a
-   * parallel request), never a reuse of an old token: followed whatever the grace window says.
-   */
-  async function follow(
-    token: string,
-    record: SessionRecord,
-    now: number,
-    inFlight = false,
-  ): Promise<{ token: string; key: string; record: SessionRecord } | null> {
-    let current = { token, record };
-    for (let hop = 0; hop < MAX_SUCCESSOR_HOPS; hop++) {
-      const link = current.record.meta.successor;
-      if (link === undefined)
-        return { token: current.token, key: tokenKey(current.token), record: current.record };
-      // A regenerated-out token is never followed (fixation): its link has no sealed successor.
-      if (link.regenerated === true || link.sealed === undefined) return null;
-      if (!inFlight && now > link.graceUntil) {
-        publish({ type: 'reuse-detected', id: link.key, store: kind });
-        if (config.revokeOnReuse) await revokeChain(link.key, 'reuse');
-        return null;
-      }
-      const next = openSuccessor(current.token, link.sealed);
-      if (next === null) return null;
-      const nextRecord = await call('get', () => store.get(link.key));
-      if (nextRecord === null) return null;
-      current = { token: next, record: nextRecord };
-    }
-    return null;
-  }
-
-  /**
-   * Revokes a lineage from `key` on: each destroy atomically removes a record and names its successor,
-   * which is destroyed next (one round trip when there is none). A successor written by a rotation or
-   * regenerate racing this call is either never linked (its step finds the record missing and creates
-   * nothing) or linked before the destroy, and then reached here.
-   */
-  async function revokeChain(key: string, reason?: string, spare?: string): Promise<void> {
-    let next: string | null = key;
-    for (let hop = 0; next !== null; hop++) {
-      if (hop === MAX_REVOKE_HOPS) {
-        publish({ type: 'store-error', store: kind, reason: 'revoke-hops', detail: { hops: hop } });
-        return;
-      }
-      const at: string = next;
-      const { successor } = await call('destroy', () => store.destroy(at));
-      publish(
-        reason === undefined
-          ? { type: 'destroyed', id: at, store: kind }
-          : { type: 'destroyed', id: at, store: kind, reason },
-      );
-      next = successor === spare ? null : successor;
-    }
-  }
-
-  /** Why a record read at load is refused before any successor is followed (no store call). */
-  function refusal(record: SessionRecord | null): RejectReason | undefined {
-    if (record === null) return 'unknown';
-    // Another app sharing the store issued this token (race 6): never its session here.
-    if (record.meta.audience !== config.audience) return 'audience';
-    if (record.meta.successor?.regenerated === true) return 'regenerated';
-    return undefined;
-  }
-
-  function fresh(now: number, request: RequestInfo | undefined, presented: boolean): Session<Data> {
-    const state = newState(freshMeta(config, now, request));
-    state.clearCookie = presented;
-    state.insecureTransport = transportFix(config, request);
-    return createSession<Data>(state, driver);
-  }
-
-  async function load(
-    header: string | readonly string[] | undefined,
-    request?: RequestInfo,
-  ): Promise<Session<Data>> {
-    const values = readCookie(header, cookie.name);
-    const now = clock.now();
-    if (values.length === 0) return (await migrated(header, request, now)) ?? fresh(now, request, false);
-    const token = values[0];
-    if (values.some((v) => v !== token)) {
-      reject('duplicate');
-      return fresh(now, request, true);
-    }
-    if (token === undefined || !isWellFormedToken(token)) {
-      reject('malformed');
-      invalidTokens.record(request?.ip);
-      return fresh(now, request, false);
-    }
-    const key = tokenKey(token);
-    let found: { token: string; key: string; record: SessionRecord } | null;
-    let reason: RejectReason | undefined;
-    try {
-      const record = await call('get', () => store.get(key));
-      reason = refusal(record);
-      found = record === null || reason !== undefined ? null : await follow(token, record, now);
-      if (found === null) reason ??= record?.meta.successor ? 'reused' : 'unknown';
-    } catch (error) {
-      if (!config.anonymousOnError) throw error;
-      // Degraded: a fresh session that never clears (nor, at commit, replaces) the user's cookie.
-      const session = fresh(now, request, false);
-      degraded.add(stateOf(session));
-      return session;
-    }
-    // A refused cookie is never cleared (only duplicates are, SEC-15): by the time this response arrives
-    // the browser may hold a newer cookie, set by a login, rotation or new session answered in parallel,
-    // and clearing by name would delete that one (race 5). The next session cookie replaces it.
-    if (found === null) {
-      reject(reason ?? 'unknown');
-      if (reason === 'unknown' || reason === 'reused') invalidTokens.record(request?.ip);
-      return fresh(now, request, false);
-    }
-    return opened(found, now, request, found.token !== token);
-  }
-
-  /** The session a live lineage's record opens, once its expiry and client binding are checked. */
-  async function opened(
-    found: { token: string; key: string; record: SessionRecord },
-    now: number,
-    request: RequestInfo | undefined,
-    tokenChanged: boolean,
-  ): Promise<Session<Data>> {
-    const { meta } = found.record;
-    const expired = expiryVerdict(meta, now);
-    if (expired !== null) {
-      publish({ type: 'expired', id: found.key, reason: expired, store: kind });
-      reject(expired, found.key);
-      const deadKey = found.key;
-      // Cleanup only: the core already refuses the record; a failure here changes nothing.
-      store.destroy(deadKey).catch(() => undefined);
-      return fresh(now, request, false);
-    }
-    if (bindingMismatch(config.binding, meta, request)) {
-      publish({
-        type: 'binding-mismatch',
-        id: found.key,
-        store: kind,
-        detail: { destroy: config.binding.destroy },
-      });
-      if (config.binding.destroy) {
-        await revokeChain(found.key, 'binding');
-        reject('binding', found.key);
-        return fresh(now, request, true);
-      }
-    }
-    const state = newState(meta);
-    adopt(state, found.token, found.key, found.record);
-    state.tokenChanged = tokenChanged;
-    state.insecureTransport = transportFix(config, request);
-    state.rotationDue = config.rotateMs > 0 && now - (meta.rotatedAt ?? meta.createdAt) >= config.rotateMs;
-    if (observed('loaded')) deliver({ type: 'loaded', id: found.key, store: kind });
-    return createSession<Data>(state, driver);
-  }
-
-  const migration = config.migration;
-  const migrator =
-    migration &&
-    createMigrator(migration.source, {
-      store,
-      call,
-      graceMs: config.graceMs,
-      freshMeta: (now, request) => freshMeta(config, now, request),
-    });
-  /** Sessions migrated in this request, with the legacy session to retire at their commit. */
-  const legacyOf = new WeakMap<SessionState, LegacyHandle>();
-
-  /**
-   * A request without a sessionkit cookie: the legacy session its cookies name, taken over (`migrate`).
-   * The migrated session is a lineage like any other: its record is refused, followed and opened as a
-   * presented token's would be, so a session logged out, regenerated or revoked since is never reopened.
-   */
-  async function migrated(
-    header: string | readonly string[] | undefined,
-    request: RequestInfo | undefined,
-    now: number,
-  ): Promise<Session<Data> | null> {
-    const handle = migration?.find(header, request) ?? null;
-    if (handle === null || migrator === undefined) return null;
-    let claimed: Migrated | null;
-    let reason: RejectReason | undefined;
-    let found: Migrated | null;
-    try {
-      claimed = await migrator(handle, now, request);
-      reason = claimed === null ? undefined : refusal(claimed.record);
-      found =
-        claimed === null || reason !== undefined ? null : await follow(claimed.token, claimed.record, now);
-    } catch (error) {
-      // No sessionkit cookie was presented, so an anonymous session replaces nothing; the legacy one stays.
-      if (!config.anonymousOnError) throw error;
-      return null;
-    }
-    if (found === null) {
-      if (claimed !== null) reject(reason ?? 'unknown');
-      return null;
-    }
-    const session = await opened(found, now, request, true);
-    const state = stateOf(session);
-    if (state.isNew) return session;
-    legacyOf.set(state, handle);
-    publish({ type: 'migrated', id: found.key, store: kind, reason: migration?.source ?? '' });
-    return session;
-  }
+  const base = createStoreContext(options);
+  const { config, store, clock, kind, call } = base;
+  const { cookie } = config;
 
   /** After a migrated session's first commit: the legacy record destroyed, its cookie cleared. */
   async function retireLegacy(state: SessionState): Promise<string[]> {
-    const handle = legacyOf.get(state);
+    const handle = context.legacyOf.get(state);
     if (handle === undefined) return [];
-    legacyOf.delete(state);
+    context.legacyOf.delete(state);
     try {
       return await handle.retire();
     } catch (error) {
       // The sessionkit session is stored and its cookie set: the next request no longer needs the legacy one.
       publish({
         type: 'store-error',
-        store: migration?.source ?? '',
+        store: config.migration?.source ?? '',
         reason: 'retire',
         error: describeError(error),
       });
@@ -386,7 +93,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       state.meta = record.meta;
       return true;
     }
-    const found = record === null ? null : await follow(token, record, now, true);
+    const found = record === null ? null : await follow(context, token, record, now, true);
     if (found === null) {
       // Revoked, or replaced by a login/regenerate elsewhere: this request's changes are not applied and
       // it sends no Set-Cookie (the browser may hold the new token already, race 5).
@@ -532,35 +239,6 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     return true;
   }
 
-  /** Enforces `maxSessionsPerUser` before a login adds one more session (SEC-22). */
-  async function makeRoom(userId: string, currentKey: string | undefined): Promise<void> {
-    const list = store.listByUser;
-    if (list === undefined)
-      throw new SessionStateError(`maxSessionsPerUser needs a per-user index; the ${kind} store has none`);
-    const now = clock.now();
-    const live = (await call('listByUser', () => list.call(store, userId)))
-      .filter((entry) => entry.key !== currentKey && isLive(entry, userId, now))
-      .sort((a, b) => a.meta.lastSeenAt - b.meta.lastSeenAt);
-    const excess = live.length - config.maxSessionsPerUser + 1;
-    if (excess <= 0) return;
-    if (config.rejectOverLimit) throw new SessionLimitError(config.maxSessionsPerUser);
-    for (const { key } of live.slice(0, excess)) await revokeChain(key, 'session-limit');
-  }
-
-  /** A listed entry that is a live session of `userId` issued for this app (not an alias, not expired). */
-  function isLive({ meta }: SessionEntry, userId: string, now: number): boolean {
-    return (
-      !meta.successor &&
-      meta.userId === userId &&
-      meta.audience === config.audience &&
-      now < Math.min(meta.idleExpiresAt, meta.absoluteExpiresAt)
-    );
-  }
-
-  const invalidTokens = createInvalidTokenMonitor(options.invalidTokens, clock);
-  /** Sessions served while the store failed (onStoreError "anonymous"): never stored, never a cookie. */
-  const degraded = new WeakSet<SessionState>();
-
   const driver: SessionDriver = {
     now: () => clock.now(),
     assignId: ensureToken,
@@ -606,14 +284,10 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     },
     regenerate: (state) => regenerate(state),
     async login(state, userId, options) {
-      if (config.maxSessionsPerUser > 0) await makeRoom(userId, state.key);
+      if (config.maxSessionsPerUser > 0) await makeRoom(context, userId, state.key);
       await regenerate(state, loginMeta(config, state.meta, userId, clock.now(), options));
     },
-    async destroy(state) {
-      const key = state.key;
-      if (!state.isNew && key !== undefined) await revokeChain(key);
-      markDestroyed(state);
-    },
+    destroy: (state) => destroy(context, state),
   };
 
   function sessionCookie(state: SessionState, now: number): string {
@@ -637,11 +311,13 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
 
   async function commit(session: Session<Data>): Promise<string[]> {
     const cookies = await commitState(stateOf(session));
-    return legacyOf.has(stateOf(session)) ? [...cookies, ...(await retireLegacy(stateOf(session)))] : cookies;
+    return context.legacyOf.has(stateOf(session))
+      ? [...cookies, ...(await retireLegacy(stateOf(session)))]
+      : cookies;
   }
 
   async function commitState(state: SessionState): Promise<string[]> {
-    if (degraded.has(state)) {
+    if (context.degraded.has(state)) {
       // The cookie the request carried may name a live session: storing this one would replace it (SEC-48).
       if (isDirty(state)) throw new SessionStoreError(kind, 'get');
       return [];
@@ -669,7 +345,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
 
   function cookiesNow(session: Session<Data>): string[] {
     const state = stateOf(session);
-    if (degraded.has(state)) return [];
+    if (context.degraded.has(state)) return [];
     const now = clock.now();
     if (state.isNew && isDirty(state) && !state.destroyed) ensureToken(state);
     state.cookiesSent = true;
@@ -689,7 +365,7 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     const now = clock.now();
     const currentKey = current === undefined ? undefined : stateOf(current).key;
     return entries
-      .filter((entry) => isLive(entry, userId, now))
+      .filter((entry) => isLive(context, entry, userId, now))
       .map(({ key, meta }) => {
         const info: UserSessionInfo = {
           id: key,
@@ -729,10 +405,10 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     // served from a process-local cache until that revocation resolves: settle outwaits it.
     const settle = store.settle;
     await Promise.all([
-      ...doomed.map(({ key }) => revokeChain(key, 'revoke-user', exceptKey)),
+      ...doomed.map(({ key }) => revokeChain(context, key, 'revoke-user', exceptKey)),
       settle && call('settle', () => settle.call(store)),
     ]);
-    const count = doomed.filter((entry) => isLive(entry, userId, now)).length;
+    const count = doomed.filter((entry) => isLive(context, entry, userId, now)).length;
     publish({ type: 'destroyed', store: kind, reason: 'revoke-user', detail: { count } });
     return count;
   }
@@ -741,17 +417,19 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     // The public id is the store key; a malformed one cannot name a record.
     if (!isWellFormedKey(id)) return false;
     const record = await call('get', () => store.get(id));
-    if (record === null || !isLive({ key: id, meta: record.meta }, userId, clock.now())) return false;
-    await revokeChain(id, 'revoke');
+    if (record === null || !isLive(context, { key: id, meta: record.meta }, userId, clock.now()))
+      return false;
+    await revokeChain(context, id, 'revoke');
     return true;
   }
 
+  const context: ManagerContext = Object.assign(base, { driver });
   return {
     cookieName: cookie.name,
     revokeSession,
     storeKind: kind,
     store,
-    load,
+    load: (header, request) => load<Data>(context, header, request),
     commit,
     cookiesNow,
     listUserSessions,
