@@ -1,46 +1,29 @@
 /**
  * The store-backed session manager: token in the cookie, record in a `SessionStore`.
  */
-import { SessionConflictError, SessionStateError, SessionStoreError } from '../errors.js';
-import { backoff } from './backoff.js';
+import { SessionStateError, SessionStoreError } from '../errors.js';
 import { clearCookie, serializeCookie } from './cookie.js';
-import { isWellFormedKey, randomToken, sealSuccessor, tokenKey } from './crypto.js';
+import { isWellFormedKey } from './crypto.js';
 import { deliver, describeError, observed, publish } from './diagnostics.js';
 import { createStoreContext, type ManagerContext } from './lifecycle/context.js';
-import { follow, load, MAX_SUCCESSOR_HOPS } from './lifecycle/load.js';
-import { adopt, applyWritten, ensureToken } from './lifecycle/record-state.js';
-import { destroy, isLive, makeRoom, revokeChain } from './lifecycle/revocation.js';
-import { cookieMaxAge, loginMeta, touched } from './lifecycle/shared.js';
+import { load } from './lifecycle/load.js';
+import { applyWritten, ensureToken } from './lifecycle/record-state.js';
+import { destroy, isLive, revokeChain } from './lifecycle/revocation.js';
+import { login, regenerate, rotate } from './lifecycle/rotation.js';
+import { cookieMaxAge } from './lifecycle/shared.js';
 import type { SessionManagerOptions, StoreSessionManager } from './lifecycle/store-options.js';
+import { update, write } from './lifecycle/write.js';
 import { heldBack } from './options.js';
 import {
   checkUserId,
-  dropCsrf,
   isDirty,
   mergedData,
-  pendingPatch,
-  readKey,
   type SessionDriver,
   type SessionState,
   stateOf,
 } from './session.js';
-import type { PatchResult, SessionMeta, SessionPatch, SessionRecord } from './store-contract.js';
+import type { SessionRecord } from './store-contract.js';
 import type { Session, SessionDataShape, UntypedSessionData, UserSessionInfo } from './types.js';
-import { toStorable } from './values.js';
-
-/** Attempts of a regenerate/login whose compare-and-set on the old record keeps losing to parallel writes. */
-const MAX_REGENERATE_ATTEMPTS = 16;
-
-/**
- * The lineage was revoked (logout, revoke-all) or regenerated out (a login elsewhere) by a parallel
- * request: this request's write is not applied and it ends anonymous. 409, not 500: the client raced
- * another request of its own, nothing is broken on the server (docs/decisions.md).
- */
-const CAS_BACKOFF_CEILING_MS = 50;
-
-function gone(message = 'the session was revoked or replaced by a parallel request'): SessionStateError {
-  return new SessionStateError(message, 409);
-}
 
 export type { SessionManagerOptions, StoreSessionManager };
 
@@ -77,216 +60,12 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
     }
   }
 
-  /**
-   * Re-reads a record that a write found missing: a concurrent rotation moved it (follow it, whenever it
-   * happened: this request loaded the token live) or it is gone. A read still showing the record live (a
-   * cache that has not caught up) is adopted, so the caller retries its write.
-   */
-  async function relocate(state: SessionState, now: number): Promise<boolean> {
-    const key = state.key;
-    const token = state.token;
-    if (key === undefined || token === undefined) return false;
-    const record = await call('get', () => store.get(key));
-    if (record !== null && !record.meta.successor) {
-      state.base = record.data;
-      state.version = record.version;
-      state.meta = record.meta;
-      return true;
-    }
-    const found = record === null ? null : await follow(context, token, record, now, true);
-    if (found === null) {
-      // Revoked, or replaced by a login/regenerate elsewhere: this request's changes are not applied and
-      // it sends no Set-Cookie (the browser may hold the new token already, race 5).
-      publish({ type: 'write-to-missing', id: key, store: kind });
-      state.destroyed = true;
-      state.clearCookie = false;
-      state.changes.clear();
-      return false;
-    }
-    const changes = new Map(state.changes);
-    adopt(state, found.token, found.key, found.record);
-    state.changes = changes;
-    state.tokenChanged = true;
-    return true;
-  }
-
-  /** Writes pending changes (or just a touch) with one patch; follows a concurrent rotation. */
-  async function write(state: SessionState, now: number): Promise<void> {
-    for (let attempt = 0; attempt < MAX_SUCCESSOR_HOPS; attempt++) {
-      const key = state.key;
-      if (key === undefined) return;
-      const changed = isDirty(state);
-      const patch = { ...pendingPatch(state), meta: touched(config, state.meta, now) };
-      const result = await call('patch', () => store.patch(key, patch));
-      if (result.status === 'ok') {
-        applyWritten(state, result.record);
-        const type = changed ? 'saved' : 'touched';
-        if (observed(type)) deliver({ type, id: key, store: kind });
-        return;
-      }
-      if (!(await relocate(state, now))) return;
-    }
-  }
-
-  async function rotate(state: SessionState, now: number): Promise<void> {
-    const oldKey = state.key;
-    const oldToken = state.token;
-    if (oldKey === undefined || oldToken === undefined) return;
-    const token = randomToken();
-    const key = tokenKey(token);
-    const data = mergedData(state);
-    const meta = {
-      ...touched(config, state.meta, now),
-      rotatedAt: now,
-      rotations: (state.meta.rotations ?? 0) + 1,
-    };
-    const record: SessionRecord = { data, version: state.version + 1, meta };
-    await call('set', () => store.set(key, record));
-    const aliasMeta: SessionMeta = {
-      ...state.meta,
-      successor: { key, sealed: sealSuccessor(oldToken, token), graceUntil: now + config.graceMs },
-      expiresAt: Math.min(state.meta.absoluteExpiresAt, now + config.graceMs + config.reuseMs),
-    };
-    const alias = { set: {}, delete: Object.keys(state.base), meta: aliasMeta, ifVersion: state.version };
-    const result = await call('patch', () => store.patch(oldKey, alias));
-    if (result.status === 'ok') {
-      state.token = token;
-      state.key = key;
-      applyWritten(state, record);
-      state.tokenChanged = true;
-      publish({ type: 'rotated', id: key, store: kind, detail: { rotations: meta.rotations } });
-      return;
-    }
-    // A concurrent request changed (or rotated) the session first: drop our copy, write normally.
-    await call('destroy', () => store.destroy(key));
-    await write(state, now);
-  }
-
-  /**
-   * Moves the session to a new token (regenerate, login): (a) write the new record, (b) one compare-and-
-   * set on the old record turning it into a dead alias that links the new key (never followable), so a
-   * revocation of the old token reaches the new one. If (b) finds the old record gone, the lineage was
-   * revoked meanwhile: the new record is removed again and nothing survives (SEC-20, race 1). `meta` is
-   * the meta of the new record; `state.meta` stays the stored one until the move succeeded.
-   */
-  async function regenerate(state: SessionState, meta?: SessionMeta): Promise<void> {
-    dropCsrf(state);
-    if (state.isNew || state.key === undefined) {
-      if (meta !== undefined) state.meta = meta;
-      state.key = undefined;
-      ensureToken(state);
-      state.metaChanged = true;
-      publish({ type: 'regenerated', store: kind });
-      return;
-    }
-    for (let attempt = 1; attempt <= MAX_REGENERATE_ATTEMPTS; attempt++) {
-      const now = clock.now();
-      const oldKey = state.key;
-      const token = randomToken();
-      const key = tokenKey(token);
-      const record: SessionRecord = {
-        data: mergedData(state),
-        version: state.version + 1,
-        meta: touched(config, meta ?? state.meta, now),
-      };
-      await call('set', () => store.set(key, record));
-      let result: PatchResult;
-      try {
-        result = await call('patch', () => store.patch(oldKey, retired(state, key, now)));
-      } catch (error) {
-        // SEC-50: never leave two live tokens behind a reported failure; the old one stays valid.
-        await store.destroy(key).catch(() => undefined);
-        throw error;
-      }
-      if (result.status === 'ok') {
-        state.token = token;
-        state.key = key;
-        applyWritten(state, record);
-        state.tokenChanged = true;
-        publish({ type: 'regenerated', id: key, store: kind });
-        return;
-      }
-      // The new record must not outlive a lost compare-and-set: nobody has its token, remove it now.
-      await call('destroy', () => store.destroy(key));
-      if (!(await reread(state, now))) {
-        throw gone('the session was revoked or replaced while its token was being renewed');
-      }
-      if (attempt > 1) await backoff(attempt, CAS_BACKOFF_CEILING_MS);
-    }
-    throw new SessionConflictError('(regenerate)', MAX_REGENERATE_ATTEMPTS);
-  }
-
-  /** The patch that retires the old record of a regenerate: no data, a link nobody can follow. */
-  function retired(state: SessionState, successor: string, now: number): SessionPatch {
-    const meta: SessionMeta = {
-      ...state.meta,
-      successor: { key: successor, graceUntil: now, regenerated: true },
-      // Kept through the window a revocation or a reuse report may still need the link.
-      expiresAt: Math.min(state.meta.absoluteExpiresAt, now + config.graceMs + config.reuseMs),
-    };
-    return { set: {}, delete: Object.keys(state.base), meta, ifVersion: state.version };
-  }
-
-  /** Re-reads the record after a lost compare-and-set: adopts its fresh data, or follows a rotation. */
-  async function reread(state: SessionState, now: number): Promise<boolean> {
-    const key = state.key;
-    if (key === undefined) return false;
-    const current = await call('get', () => store.get(key));
-    if (current === null || current.meta.successor) return relocate(state, now);
-    state.base = current.data;
-    state.version = current.version;
-    state.meta = current.meta;
-    return true;
-  }
-
   const driver: SessionDriver = {
     now: () => clock.now(),
     assignId: ensureToken,
-    async update(state, key, fn) {
-      if (state.isNew) {
-        const value = fn(readKey(state, key));
-        state.changes.set(key, toStorable(key, value));
-        return state.changes.get(key);
-      }
-      for (let attempt = 1; attempt <= config.updateAttempts; attempt++) {
-        const now = clock.now();
-        const sessionKey = state.key;
-        if (sessionKey === undefined) break;
-        const next = toStorable(key, fn(readKey(state, key)));
-        const pending = pendingPatch(state);
-        const patch = {
-          set: { ...pending.set, [key]: next },
-          delete: pending.delete.filter((k) => k !== key),
-          meta: touched(config, state.meta, now),
-          ifVersion: state.version,
-        };
-        const result = await call('patch', () => store.patch(sessionKey, patch));
-        if (result.status === 'ok') {
-          applyWritten(state, result.record);
-          publish({ type: 'saved', id: sessionKey, store: kind });
-          return next;
-        }
-        if (result.status === 'missing') {
-          if (!(await relocate(state, now))) throw gone();
-          continue;
-        }
-        const current = await call('get', () => store.get(sessionKey));
-        if (current === null || current.meta.successor) {
-          if (!(await relocate(state, now))) throw gone();
-          continue;
-        }
-        state.base = current.data;
-        state.version = current.version;
-        state.meta = current.meta;
-        await backoff(attempt, CAS_BACKOFF_CEILING_MS);
-      }
-      throw new SessionConflictError(key, config.updateAttempts);
-    },
-    regenerate: (state) => regenerate(state),
-    async login(state, userId, options) {
-      if (config.maxSessionsPerUser > 0) await makeRoom(context, userId, state.key);
-      await regenerate(state, loginMeta(config, state.meta, userId, clock.now(), options));
-    },
+    update: (state, key, fn) => update(context, state, key, fn),
+    regenerate: (state) => regenerate(context, state),
+    login: (state, userId, options) => login(context, state, userId, options),
     destroy: (state) => destroy(context, state),
   };
 
@@ -338,8 +117,8 @@ export function createSessionManager<Data extends SessionDataShape = UntypedSess
       return cookiesFor(state, now, false);
     }
     const touchDue = now - state.meta.lastSeenAt >= config.touchMs;
-    if (state.rotationDue && !state.cookiesSent) await rotate(state, now);
-    else if (isDirty(state) || touchDue) await write(state, now);
+    if (state.rotationDue && !state.cookiesSent) await rotate(context, state, now);
+    else if (isDirty(state) || touchDue) await write(context, state, now);
     return cookiesFor(state, now, touchDue);
   }
 
