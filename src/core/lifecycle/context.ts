@@ -6,11 +6,11 @@
 import { SessionStoreError } from '../../errors.js';
 import type { Clock } from '../clock.js';
 import { withinDeadline } from '../deadline.js';
-import { describeError, publish, type RejectReason } from '../diagnostics.js';
+import { deliver, describeError, observed, publish, type RejectReason } from '../diagnostics.js';
 import { createInvalidTokenMonitor } from '../invalid-tokens.js';
 import { createMigrator, type LegacyHandle, type Migrated } from '../migration.js';
 import type { SessionDriver, SessionState } from '../session.js';
-import type { SessionStore } from '../store-contract.js';
+import type { SessionRecord, SessionStore } from '../store-contract.js';
 import type { RequestInfo } from '../types.js';
 import { freshMeta, type Resolved, resolve, type SessionManagerOptions } from './store-options.js';
 
@@ -35,6 +35,8 @@ export interface StoreContext {
   storeFailure(operation: string, error: unknown): SessionStoreError;
   /** Runs a store call within `storeTimeoutMs` (when set); a failure rejects with ERR_SESSION_STORE. */
   call<T>(operation: string, run: () => Promise<T>): Promise<T>;
+  /** `store.get(key)` as a store call; without a timeout it allocates no closure (the read path). */
+  get(key: string): Promise<SessionRecord | null>;
 }
 
 /** A `StoreContext` with the driver the sessions it creates delegate their I/O to. */
@@ -79,6 +81,15 @@ export function createStoreContext(options: SessionManagerOptions): StoreContext
     }
   }
 
+  function get(key: string): Promise<SessionRecord | null> {
+    if (config.storeTimeoutMs > 0) return call('get', () => store.get(key));
+    try {
+      return Promise.resolve(store.get(key)).then(undefined, rethrow('get'));
+    } catch (error) {
+      return Promise.reject(storeFailure('get', error));
+    }
+  }
+
   const migration = config.migration;
   const migrator =
     migration &&
@@ -99,11 +110,14 @@ export function createStoreContext(options: SessionManagerOptions): StoreContext
     degraded: new WeakSet(),
     storeFailure,
     call,
+    get,
   };
 }
 
+/** Publishes a `rejected` event (built only when someone subscribes; counted always). */
 export function reject(context: StoreContext, reason: RejectReason, id?: string): void {
-  publish(
+  if (!observed('rejected', reason)) return;
+  deliver(
     id === undefined
       ? { type: 'rejected', reason, store: context.kind }
       : { type: 'rejected', reason, store: context.kind, id },

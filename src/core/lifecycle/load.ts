@@ -27,14 +27,15 @@ export async function load<Data extends SessionDataShape>(
   header: string | readonly string[] | undefined,
   request?: RequestInfo,
 ): Promise<Session<Data>> {
-  const { config, invalidTokens, store } = context;
+  const { config, invalidTokens } = context;
   const values = readCookie(header, config.cookie.name);
   const now = context.clock.now();
   if (values.length === 0) {
+    if (context.migrator === undefined) return fresh(context, now, request, false);
     return (await migrated<Data>(context, header, request, now)) ?? fresh(context, now, request, false);
   }
   const token = values[0];
-  if (values.some((v) => v !== token)) {
+  if (differ(values)) {
     reject(context, 'duplicate');
     return fresh(context, now, request, true);
   }
@@ -47,9 +48,13 @@ export async function load<Data extends SessionDataShape>(
   let found: Found | null;
   let reason: RejectReason | undefined;
   try {
-    const record = await context.call('get', () => store.get(key));
+    const record = await context.get(key);
     reason = refusal(context, record);
-    found = record === null || reason !== undefined ? null : await follow(context, token, record, now);
+    if (record === null || reason !== undefined) found = null;
+    // A record without a successor link (every read but a rotated-out token's) needs no follow: no
+    // second hash of the token, no async frame.
+    else if (record.meta.successor === undefined) found = { token, key, record };
+    else found = await follow(context, token, record, now);
     if (found === null) reason ??= record?.meta.successor ? 'reused' : 'unknown';
   } catch (error) {
     if (!config.anonymousOnError) throw error;
@@ -67,6 +72,12 @@ export async function load<Data extends SessionDataShape>(
     return fresh(context, now, request, false);
   }
   return opened(context, found, now, request, found.token !== token);
+}
+
+/** True when the cookie came with several distinct values (cookie tossing). */
+function differ(values: readonly string[]): boolean {
+  for (let i = 1; i < values.length; i++) if (values[i] !== values[0]) return true;
+  return false;
 }
 
 function fresh<Data extends SessionDataShape>(
@@ -116,7 +127,7 @@ export async function follow(
     }
     const next = openSuccessor(current.token, link.sealed);
     if (next === null) return null;
-    const nextRecord = await context.call('get', () => context.store.get(link.key));
+    const nextRecord = await context.get(link.key);
     if (nextRecord === null) return null;
     current = { token: next, record: nextRecord };
   }
@@ -135,20 +146,21 @@ async function opened<Data extends SessionDataShape>(
   const { meta } = found.record;
   const expired = expiryVerdict(meta, now);
   if (expired !== null) {
-    publish({ type: 'expired', id: found.key, reason: expired, store: kind });
+    if (observed('expired')) deliver({ type: 'expired', id: found.key, reason: expired, store: kind });
     reject(context, expired, found.key);
-    const deadKey = found.key;
     // Cleanup only: the core already refuses the record; a failure here changes nothing.
-    context.store.destroy(deadKey).catch(() => undefined);
+    context.store.destroy(found.key).catch(ignore);
     return fresh(context, now, request, false);
   }
   if (bindingMismatch(config.binding, meta, request)) {
-    publish({
-      type: 'binding-mismatch',
-      id: found.key,
-      store: kind,
-      detail: { destroy: config.binding.destroy },
-    });
+    if (observed('binding-mismatch')) {
+      deliver({
+        type: 'binding-mismatch',
+        id: found.key,
+        store: kind,
+        detail: { destroy: config.binding.destroy },
+      });
+    }
     if (config.binding.destroy) {
       await revokeChain(context, found.key, 'binding');
       reject(context, 'binding', found.key);
@@ -162,6 +174,10 @@ async function opened<Data extends SessionDataShape>(
   state.rotationDue = config.rotateMs > 0 && now - (meta.rotatedAt ?? meta.createdAt) >= config.rotateMs;
   if (observed('loaded')) deliver({ type: 'loaded', id: found.key, store: kind });
   return createSession<Data>(state, context.driver);
+}
+
+function ignore(): undefined {
+  return undefined;
 }
 
 /**

@@ -143,7 +143,7 @@ function retired(context: StoreContext, state: SessionState, successor: string, 
 async function reread(context: StoreContext, state: SessionState, now: number): Promise<boolean> {
   const key = state.key;
   if (key === undefined) return false;
-  const current = await context.call('get', () => context.store.get(key));
+  const current = await context.get(key);
   if (current === null || current.meta.successor) return relocate(context, state, now);
   state.base = current.data;
   state.version = current.version;

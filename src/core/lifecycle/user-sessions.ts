@@ -77,7 +77,7 @@ export async function revokeUserSessions<Data extends SessionDataShape>(
 export async function revokeSession(context: StoreContext, userId: string, id: string): Promise<boolean> {
   // The public id is the store key; a malformed one cannot name a record.
   if (!isWellFormedKey(id)) return false;
-  const record = await context.call('get', () => context.store.get(id));
+  const record = await context.get(id);
   if (record === null || !isLive(context, { key: id, meta: record.meta }, userId, context.clock.now())) {
     return false;
   }

@@ -36,7 +36,7 @@ export async function relocate(context: StoreContext, state: SessionState, now: 
   const key = state.key;
   const token = state.token;
   if (key === undefined || token === undefined) return false;
-  const record = await context.call('get', () => context.store.get(key));
+  const record = await context.get(key);
   if (record !== null && !record.meta.successor) {
     state.base = record.data;
     state.version = record.version;
@@ -114,7 +114,7 @@ export async function update(
       if (!(await relocate(context, state, now))) throw gone();
       continue;
     }
-    const current = await context.call('get', () => store.get(sessionKey));
+    const current = await context.get(sessionKey);
     if (current === null || current.meta.successor) {
       if (!(await relocate(context, state, now))) throw gone();
       continue;
