@@ -16,6 +16,7 @@ import { rotate } from './rotation.js';
 import { cookieMaxAge } from './shared.js';
 import { write } from './write.js';
 
+/** Writes what the request changed (or rotates, or touches) and resolves to the `Set-Cookie` values. */
 export async function commit<Data extends SessionDataShape>(
   context: StoreContext,
   session: Session<Data>,

@@ -22,6 +22,10 @@ import { freshMeta } from './store-options.js';
 /** Most successor links one load (or one write) follows. */
 export const MAX_SUCCESSOR_HOPS = 4;
 
+/**
+ * The session a request's `Cookie` header names, or a fresh one: a refused cookie never throws, a
+ * store failure does (`ERR_SESSION_STORE`) unless `onStoreError` is `"anonymous"`.
+ */
 export async function load<Data extends SessionDataShape>(
   context: ManagerContext,
   header: string | readonly string[] | undefined,

@@ -23,6 +23,7 @@ export function ensureToken(state: SessionState): string {
   return state.key;
 }
 
+/** Takes a stored record, and the token that reached it, as the session's base. */
 export function adopt(state: SessionState, token: string, key: string, record: SessionRecord): void {
   state.token = token;
   state.key = key;
@@ -32,6 +33,7 @@ export function adopt(state: SessionState, token: string, key: string, record: S
   state.isNew = false;
 }
 
+/** Records a write that landed: the written record is the new base, nothing is pending. */
 export function applyWritten(state: SessionState, record: SessionRecord): void {
   state.base = record.data;
   state.version = record.version;

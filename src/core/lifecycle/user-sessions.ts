@@ -10,6 +10,7 @@ import type { Session, SessionDataShape, UserSessionInfo } from '../types.js';
 import type { StoreContext } from './context.js';
 import { isLive, revokeChain } from './revocation.js';
 
+/** The user's live sessions of this app, most recently seen first. */
 export async function listUserSessions<Data extends SessionDataShape>(
   context: StoreContext,
   userId: string,
