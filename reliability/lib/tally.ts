@@ -99,6 +99,11 @@ export class Tally {
     if (this.#examples.length < 20) this.#examples.push(`${kind}: ${detail}`);
   }
 
+  /** Keeps an example that explains a count other than a violation (a lost session, say). */
+  note(detail: string): void {
+    if (this.#examples.length < 20) this.#examples.push(detail);
+  }
+
   /** Marks the moment the fault ended (server back, delay removed): recovery is measured from here. */
   restored(at: number): void {
     this.#restoredAt = at;

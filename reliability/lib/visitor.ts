@@ -185,6 +185,12 @@ export class Visitor {
       // cookie (refused store-backed cookies are never cleared: docs/decisions.md). The visitor starts
       // over, as a user who logs in again.
       this.lost++;
+      // How long the request took tells a token that outlived the grace window in a queue (slow
+      // machine) from a session the store forgot.
+      const ms = Math.round(reply.endedAt - reply.startedAt);
+      this.tally.note(
+        `lost: ${this.id} ${operation.kind} (${alone ? 'alone' : 'in a burst'}), reply after ${ms} ms`,
+      );
       this.#model = undefined;
       this.jar.value = undefined;
       return reply;
