@@ -162,6 +162,33 @@ describe('createCookieSessionManager', () => {
     assert.deepEqual(await rotated.commit(await rotated.load(resealed)), []);
   });
 
+  it('opens cookies sealed by an earlier release, and re-seals one of a previous key', async () => {
+    // Sealed at createFakeClock()'s start by the build before the issue-13 changes: login('user-42',
+    // { remember: true }) after setting cart and note, one with K1 and one with K2.
+    const sealedWithK1 =
+      'AWGH3hxTzEOf83D_tzG2j_iRs6m2xMnuSuJLXdg_5GPeZNr5wgnrWHZ6LI3Z7BOinGB06JM-JVQYZwwixzxZHT11CECFxfqno5CxMeuRBIw4ZDW_TBMSPXXC8DbFQXnUj8GEoFP_ZfKNeRIrDepZl-c21CCMBqsVHK_mw9Gam3Bk_4oK7tAwRb2kW7RlT3AhdHXYIsuOTRHM3RevcnTwykCqDcqw2TKPkuO0gOja5VfH9toMcUOvUKTsiQrjg199eR3a1mz5lh0UdpLzom_OOHLoLpSKEeGcs6dJ';
+    const sealedWithK2 =
+      'AazisLE1dgEZBRzQMI_r7WdLyCpt5hHYieGIlgoWccgKVJvKQZ08lXQ58U86_BeWFO9MDfzR6WHvbO41bgQvrmSlp9aQmbHqJrpeYyI3dvb5ItodMLInpxXHzK3pX9svGzlugb5_JhSlw4o6OiUuHfOxzqOgeKHAS73UsvBrjPsv-c9WIuoZLwgO4BS7YMdjcfOgLjs66ckdo7JqUKXkNFGFVVce4iZ8PnAtLI6bA5GAfreu5F2hr2Sp9T_lrBdsz8vsMckDHpNZ5_FZ3ujEyLZKkvYPIkGbilMq';
+    const m = manager({ secrets: [K1, K2] });
+    const current = await m.load(`${NAME}=${sealedWithK1}`);
+    assert.equal(current.isNew, false);
+    assert.equal(current.id, 'hcUBHyWx2EVULBeHi0BTLspF2ebN0fKHNuosBoPXOCE');
+    assert.equal(current.userId, 'user-42');
+    assert.equal(current.authenticatedAt, clock.now());
+    assert.equal(current.persistent, true);
+    assert.equal(current.version, 1);
+    assert.deepEqual(current.get('cart'), ['apple', 'pear']);
+    assert.equal(current.get('note'), 'ünïcødé ✓');
+    assert.deepEqual(await m.commit(current), []);
+    const previous = await m.load(`${NAME}=${sealedWithK2}`);
+    assert.equal(previous.id, 'lN1-B88GNH4ZWSnvu1PGhB2pW7yli_JoW3zxWF1930I');
+    assert.equal(previous.get('note'), 'ünïcødé ✓');
+    const resealed = await m.commit(previous);
+    assert.equal(resealed.length, 1);
+    assert.equal(kidOf(jar(resealed)), kidOf(`${NAME}=${sealedWithK1}`));
+    assert.deepEqual(rejections(), []);
+  });
+
   it('rejects a cookie of a key that was removed from the ring', async () => {
     const header = await issue(manager({ secrets: [K1] }));
     const session = await manager({ secrets: [K2] }).load(header);

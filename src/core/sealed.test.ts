@@ -172,6 +172,25 @@ describe('sealValue / openValue', () => {
     const flash = ring([SECRET_A], { cookieName: '__Host-sid', purpose: 'flash' });
     assert.equal(reason(flash, sealValue(session, plaintext)), 'tampered');
   });
+
+  it('opens a value sealed by an earlier release: the format never changes under existing cookies', () => {
+    // Sealed with SECRET_A for __Host-sid/session by the build before the issue-13 changes.
+    const fixed =
+      'AZg9RNcPkASnScjKWsm2dhfzlORhd2MJqRMTYmowqpYPjIEebMuxpBW-8-6t6SAiiLs4S_oouT02lAqPhzhM-78N1DS2QZCIjdVqtD1pwSbxVnAzs69LYVfDctUDNum_6Zp6VlvktcMv43oSd9FCgfM-Nu5eMs5Dvs1Dec3cL7i1RSzBweO5d5-BcSiFwm4tQzQqHONCreC4mhxlht_spU-oVxYkcnHL3EZ8BZRAr0Q1T3qFE07guZU_5pORx1QeLJGr5BrOjJDw5TqI1Wr_7KBWq0ii';
+    const opened = openValue(keyring, fixed);
+    assert.ok(opened.ok);
+    assert.deepEqual(decodeSession(opened.plaintext), {
+      sid: 'abcdefghijklmnopqrstuv',
+      createdAt: 1_893_456_000_000,
+      lastSeenAt: 1_893_456_100_000,
+      absoluteExpiresAt: 1_893_499_200_000,
+      version: 7,
+      userId: 'user-1',
+      authenticatedAt: 1_893_456_050_000,
+      persistent: true,
+      data: { cart: ['a', 'b'], n: 1, note: 'Grüße ✓' },
+    });
+  });
 });
 
 describe('encodeSession / decodeSession', () => {
