@@ -1,12 +1,16 @@
 /**
- * The lifecycle rules both managers (store-backed and cookie-only) share: the expiry verdict, the
- * meta a login resets, the state a destroy leaves.
+ * The lifecycle rules both managers (store-backed and cookie-only) share: the expiry verdict and how
+ * it is reported, the meta a login resets, a local update, the state a destroy leaves, the session
+ * cookie's Max-Age and its `Set-Cookie` value.
  */
 
+import { type ResolvedCookie, serializeCookie } from '../cookie.js';
+import { publish, type RejectReason, type SessionEvent } from '../diagnostics.js';
 import { lifetimeMeta, type ResolvedLifetimes } from '../options.js';
-import type { SessionState } from '../session.js';
+import { readKey, type SessionState } from '../session-state.js';
 import type { SessionMeta } from '../store-contract.js';
 import type { LoginOptions } from '../types.js';
+import { toStorable } from '../values.js';
 
 /** Why a session is dead at `now`, or null while it lives (absolute expiry wins over idle). */
 export function expiryVerdict(
@@ -15,6 +19,25 @@ export function expiryVerdict(
 ): 'expired-absolute' | 'expired-idle' | null {
   if (now >= meta.absoluteExpiresAt) return 'expired-absolute';
   return now >= meta.idleExpiresAt ? 'expired-idle' : null;
+}
+
+/** Reports a session refused at load as dead: an `expired` event, then the `rejected` one. */
+export function reportExpired(store: string, id: string, verdict: 'expired-absolute' | 'expired-idle'): void {
+  publish({ type: 'expired', id, reason: verdict, store });
+  publish({ type: 'rejected', reason: verdict, store, id });
+}
+
+/** Publishes a `rejected` event for a presented cookie that did not yield its session. */
+export function publishRejected(
+  store: string,
+  reason: RejectReason,
+  id?: string,
+  detail?: Record<string, string>,
+): void {
+  const event: SessionEvent = { type: 'rejected', reason, store };
+  if (id !== undefined) event.id = id;
+  if (detail !== undefined) event.detail = detail;
+  publish(event);
 }
 
 /** `meta` with its idle expiry extended from `now`. */
@@ -60,6 +83,30 @@ export function cookieMaxAge(
     return undefined;
   const remaining = (meta.absoluteExpiresAt - now) / 1000;
   return Math.min(defaultMaxAge ?? MAX_AGE_CAP_SECONDS, remaining, MAX_AGE_CAP_SECONDS);
+}
+
+/**
+ * The `Set-Cookie` value carrying a session's cookie `name` = `value`: persistent (Max-Age) or a
+ * browser-session cookie as `cookieMaxAge` decides for its meta at `now`.
+ */
+export function sessionCookie(
+  cookie: ResolvedCookie,
+  name: string,
+  value: string,
+  meta: SessionMeta,
+  now: number,
+): string {
+  return serializeCookie(cookie, name, value, cookieMaxAge(cookie.maxAgeSeconds, meta, now));
+}
+
+/**
+ * Applies `session.update()` to the pending changes, where nothing can race it (a session not stored
+ * yet, or a cookie-only one: it lives in this request's cookie). Resolves to the stored value.
+ */
+export function updateLocally(state: SessionState, key: string, fn: (current: unknown) => unknown): unknown {
+  const value = toStorable(key, fn(readKey(state, key)));
+  state.changes.set(key, value);
+  return value;
 }
 
 /** Records a session's remember-me choice: written with the next commit, and its cookie re-sent. */
