@@ -93,11 +93,13 @@ export function deriveKey(secret: Buffer, salt: string, info: string): Buffer {
 /** Bytes of the AES-GCM nonce (96 bits, NIST SP 800-38D §8.2.2) and tag (128 bits). */
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
+// One options object for every cipher: the hot path allocates none (Node only reads it).
+const GCM_OPTIONS = Object.freeze({ authTagLength: TAG_BYTES });
 
 /** AES-256-GCM encryption: returns `nonce ‖ ciphertext ‖ tag`. */
 export function aeadSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
   const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, GCM_OPTIONS);
   cipher.setAAD(aad);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([nonce, body, cipher.getAuthTag()]);
@@ -113,7 +115,7 @@ export function aeadOpen(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | nul
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   const body = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce, GCM_OPTIONS);
     decipher.setAAD(aad);
     decipher.setAuthTag(tag);
     const plaintext = decipher.update(body);
@@ -167,7 +169,7 @@ function nextNonce(): Buffer {
  */
 export function aeadSealPrefixed(key: Buffer, prefix: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
   const nonce = nextNonce();
-  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, GCM_OPTIONS);
   cipher.setAAD(aad);
   const body = cipher.update(plaintext);
   const rest = cipher.final();

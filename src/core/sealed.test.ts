@@ -142,6 +142,38 @@ describe('sealValue / openValue', () => {
     assert.equal(reason(keyring, ''), 'malformed');
   });
 
+  it('opens only the one canonical spelling of a sealed value, short or longer than a cookie', () => {
+    // Node's base64url decoder reads "+" and "/", skips spaces and truncates U+0141 to "A": each of
+    // these spellings decodes to the same bytes, yet none of them may open.
+    const wide = (char: string) => String.fromCharCode(0x100 + char.charCodeAt(0));
+    for (const size of [17, 18, 19, 4000]) {
+      const value = sealValue(keyring, Buffer.alloc(size, 'x'));
+      assert.equal(reason(keyring, value), 'opened', `${size} bytes`);
+      const at = value.length >> 1;
+      const char = value.charAt(at);
+      const spellings = [
+        `${value.slice(0, at)}${wide(char)}${value.slice(at + 1)}`,
+        `${value.slice(0, at)} ${value.slice(at)}`,
+        value.replace(/-/g, '+').replace(/_/g, '/'),
+        `${value}${'='.repeat((4 - (value.length % 4)) % 4 || 4)}`,
+      ];
+      if (value.length % 4 !== 0) {
+        // The last character carries unused low bits; a decoder ignores them when they are set.
+        const last = value.charCodeAt(value.length - 1);
+        spellings.push(`${value.slice(0, -1)}${String.fromCharCode(last + 1)}`);
+      }
+      assert.ok(bytesOf(spellings[0] ?? '').equals(bytesOf(value)), 'the decoder truncates U+0141 to "A"');
+      for (const spelling of spellings) {
+        if (spelling === value) continue;
+        assert.equal(
+          reason(keyring, spelling),
+          'malformed',
+          `${size} bytes: ${JSON.stringify(spelling.slice(at - 2, at + 3))}`,
+        );
+      }
+    }
+  });
+
   it('rejects a token sealed with a key that is not in the ring as unknown-key', () => {
     const value = sealValue(ring([SECRET_B]), plaintext);
     assert.equal(reason(keyring, value), 'unknown-key');

@@ -63,6 +63,8 @@ export interface CookieConfig extends ResolvedLifetimes {
   maxCookies: number;
   maxCookieBytes: number;
   capacity: number;
+  /** `<name>.`, the prefix of the chunk cookies. */
+  chunkPrefix: string;
   notBefore: ((userId: string) => number | undefined | Promise<number | undefined>) | undefined;
   usageThreshold: number;
 }
@@ -111,6 +113,7 @@ export function resolveCookieConfig(options: CookieSessionManagerOptions): Cooki
       chunkCapacity(base.cookie.name, maxCookies),
       headerCapacity(base.cookie.name, maxCookies, maxCookieBytes),
     ),
+    chunkPrefix: `${base.cookie.name}.`,
     notBefore,
     usageThreshold: wholeNumber(
       'keyUsageWarningThreshold',
@@ -129,8 +132,10 @@ export function sealedMeta(
   lastSeenAt: number,
   absoluteExpiresAt: number,
 ): SessionMeta {
+  const { idleExpiresAt, expiresAt } = lifetimeMeta(config, createdAt, lastSeenAt, absoluteExpiresAt);
+  // Built field by field: a spread here was 6 % of an in-process cookie-only read.
   // The AEAD data binds the cookie name already; the audience records it for the shared meta shape.
-  return { ...lifetimeMeta(config, createdAt, lastSeenAt, absoluteExpiresAt), audience: config.cookie.name };
+  return { createdAt, lastSeenAt, idleExpiresAt, absoluteExpiresAt, expiresAt, audience: config.cookie.name };
 }
 
 /** The public id of a cookie-only session (a hash of its sealed id), made on first use. */

@@ -61,10 +61,10 @@ export async function loadCookieSession<Data extends SessionDataShape>(
   const values = readCookie(header, cookie.name);
   const now = clock.now();
   if (values.length === 0) return fresh(context, now, request, 0);
-  const chunkCookies = readCookiesWithPrefix(header, `${cookie.name}.`);
+  const chunkCookies = readCookiesWithPrefix(header, config.chunkPrefix);
   const slots = chunkSlots(cookie.name, chunkCookies);
   const first = values[0];
-  if (first === undefined || values.some((v) => v !== first)) {
+  if (first === undefined || (values.length > 1 && values.some((v) => v !== first))) {
     publishRejected(KIND, 'duplicate');
     return fresh(context, now, request, slots);
   }
@@ -93,12 +93,12 @@ export async function loadCookieSession<Data extends SessionDataShape>(
   const state = newState(sealedMeta(config, sealed.createdAt, sealed.lastSeenAt, absoluteExpiresAt));
   const expired = expiryVerdict(state.meta, now);
   if (expired !== null) {
-    reportExpired(KIND, tokenKey(sealed.sid), expired);
+    reportExpired(KIND, () => tokenKey(sealed.sid), expired);
     return fresh(context, now, request, slots);
   }
   const hook = config.notBefore;
   if (hook !== undefined && sealed.userId !== undefined && (await revoked(hook, sealed.userId, issuedAt))) {
-    publishRejected(KIND, 'revoked', tokenKey(sealed.sid));
+    publishRejected(KIND, 'revoked', () => tokenKey(sealed.sid));
     return fresh(context, now, request, slots);
   }
   if (sealed.userId !== undefined) state.meta.userId = sealed.userId;

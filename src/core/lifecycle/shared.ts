@@ -5,7 +5,7 @@
  */
 
 import { type ResolvedCookie, serializeCookie } from '../cookie.js';
-import { publish, type RejectReason, type SessionEvent } from '../diagnostics.js';
+import { deliver, observed, type RejectReason, type SessionEvent } from '../diagnostics.js';
 import { lifetimeMeta, type ResolvedLifetimes } from '../options.js';
 import { readKey, type SessionState } from '../session-state.js';
 import type { SessionMeta } from '../store-contract.js';
@@ -21,23 +21,42 @@ export function expiryVerdict(
   return now >= meta.idleExpiresAt ? 'expired-idle' : null;
 }
 
+/**
+ * The public id of an event: a string, or a function when it costs a hash (called only when someone
+ * subscribed, so an unobserved read computes nothing for its events).
+ */
+export type EventId = string | (() => string);
+
+function idOf(id: EventId): string {
+  return typeof id === 'string' ? id : id();
+}
+
 /** Reports a session refused at load as dead: an `expired` event, then the `rejected` one. */
-export function reportExpired(store: string, id: string, verdict: 'expired-absolute' | 'expired-idle'): void {
-  publish({ type: 'expired', id, reason: verdict, store });
-  publish({ type: 'rejected', reason: verdict, store, id });
+export function reportExpired(
+  store: string,
+  id: EventId,
+  verdict: 'expired-absolute' | 'expired-idle',
+): void {
+  const expired = observed('expired', verdict);
+  const rejected = observed('rejected', verdict);
+  if (!expired && !rejected) return;
+  const known = idOf(id);
+  if (expired) deliver({ type: 'expired', id: known, reason: verdict, store });
+  if (rejected) deliver({ type: 'rejected', reason: verdict, store, id: known });
 }
 
 /** Publishes a `rejected` event for a presented cookie that did not yield its session. */
 export function publishRejected(
   store: string,
   reason: RejectReason,
-  id?: string,
+  id?: EventId,
   detail?: Record<string, string>,
 ): void {
+  if (!observed('rejected', reason)) return;
   const event: SessionEvent = { type: 'rejected', reason, store };
-  if (id !== undefined) event.id = id;
+  if (id !== undefined) event.id = idOf(id);
   if (detail !== undefined) event.detail = detail;
-  publish(event);
+  deliver(event);
 }
 
 /** `meta` with its idle expiry extended from `now`. */
