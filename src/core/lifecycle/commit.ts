@@ -4,7 +4,7 @@
  * retired. `cookiesNow` answers for a response whose headers go out before the commit.
  */
 import { SessionStoreError } from '../../errors.js';
-import { clearCookie, serializeCookie } from '../cookie.js';
+import { clearCookie } from '../cookie.js';
 import { deliver, describeError, observed, publish } from '../diagnostics.js';
 import { heldBack } from '../options.js';
 import { isDirty, mergedData, type SessionState, stateOf } from '../session.js';
@@ -13,7 +13,7 @@ import type { Session, SessionDataShape } from '../types.js';
 import type { StoreContext } from './context.js';
 import { applyWritten, ensureToken } from './record-state.js';
 import { rotate } from './rotation.js';
-import { cookieMaxAge } from './shared.js';
+import { cookieMaxAge, sessionCookie } from './shared.js';
 import { write } from './write.js';
 
 /** Writes what the request changed (or rotates, or touches) and resolves to the `Set-Cookie` values. */
@@ -67,17 +67,16 @@ export function cookiesNow<Data extends SessionDataShape>(
   if (state.isNew && isDirty(state) && !state.destroyed) ensureToken(state);
   state.cookiesSent = true;
   if (state.isNew && state.tokenChanged && !state.destroyed) {
-    if (!state.insecureTransport) return [sessionCookie(context, state, now)];
+    if (!state.insecureTransport) return [storeCookie(context, state, now)];
     heldBack(context.kind, state.insecureTransport);
     return [];
   }
   return cookiesFor(context, state, now, false);
 }
 
-function sessionCookie(context: StoreContext, state: SessionState, now: number): string {
+function storeCookie(context: StoreContext, state: SessionState, now: number): string {
   const { cookie } = context.config;
-  const age = cookieMaxAge(cookie.maxAgeSeconds, state.meta, now);
-  return serializeCookie(cookie, cookie.name, state.token ?? '', age);
+  return sessionCookie(cookie, cookie.name, state.token ?? '', state.meta, now);
 }
 
 function cookiesFor(context: StoreContext, state: SessionState, now: number, touchedNow: boolean): string[] {
@@ -90,7 +89,7 @@ function cookiesFor(context: StoreContext, state: SessionState, now: number, tou
   }
   const persistent = cookieMaxAge(cookie.maxAgeSeconds, state.meta, now) !== undefined;
   if (!state.isNew && (changed || (touchedNow && persistent))) {
-    return [sessionCookie(context, state, now)];
+    return [storeCookie(context, state, now)];
   }
   return state.clearCookie ? [clearCookie(cookie, cookie.name)] : [];
 }

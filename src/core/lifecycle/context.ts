@@ -6,12 +6,13 @@
 import { SessionStoreError } from '../../errors.js';
 import type { Clock } from '../clock.js';
 import { withinDeadline } from '../deadline.js';
-import { deliver, describeError, observed, publish, type RejectReason } from '../diagnostics.js';
+import { describeError, publish, type RejectReason } from '../diagnostics.js';
 import { createInvalidTokenMonitor } from '../invalid-tokens.js';
 import { createMigrator, type LegacyHandle, type Migrated } from '../migration.js';
 import type { SessionDriver, SessionState } from '../session.js';
 import type { SessionRecord, SessionStore } from '../store-contract.js';
 import type { RequestInfo } from '../types.js';
+import { publishRejected } from './shared.js';
 import { freshMeta, type Resolved, resolve, type SessionManagerOptions } from './store-options.js';
 
 /** Takes a legacy session over at load (`migrate`): the migrated session, or null. */
@@ -116,10 +117,5 @@ export function createStoreContext(options: SessionManagerOptions): StoreContext
 
 /** Publishes a `rejected` event (built only when someone subscribes; counted always). */
 export function reject(context: StoreContext, reason: RejectReason, id?: string): void {
-  if (!observed('rejected', reason)) return;
-  deliver(
-    id === undefined
-      ? { type: 'rejected', reason, store: context.kind }
-      : { type: 'rejected', reason, store: context.kind, id },
-  );
+  publishRejected(context.kind, reason, id);
 }

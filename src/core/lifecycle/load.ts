@@ -16,7 +16,7 @@ import type { RequestInfo, Session, SessionDataShape } from '../types.js';
 import { type ManagerContext, reject, type StoreContext } from './context.js';
 import { adopt, type Found } from './record-state.js';
 import { revokeChain } from './revocation.js';
-import { expiryVerdict } from './shared.js';
+import { expiryVerdict, reportExpired } from './shared.js';
 import { freshMeta } from './store-options.js';
 
 /** Most successor links one load (or one write) follows. */
@@ -150,8 +150,7 @@ async function opened<Data extends SessionDataShape>(
   const { meta } = found.record;
   const expired = expiryVerdict(meta, now);
   if (expired !== null) {
-    if (observed('expired')) deliver({ type: 'expired', id: found.key, reason: expired, store: kind });
-    reject(context, expired, found.key);
+    reportExpired(kind, found.key, expired);
     // Cleanup only: the core already refuses the record; a failure here changes nothing.
     context.store.destroy(found.key).catch(ignore);
     return fresh(context, now, request, false);

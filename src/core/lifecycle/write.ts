@@ -11,7 +11,7 @@ import { toStorable } from '../values.js';
 import type { StoreContext } from './context.js';
 import { follow, MAX_SUCCESSOR_HOPS } from './load.js';
 import { adopt, applyWritten } from './record-state.js';
-import { touched } from './shared.js';
+import { touched, updateLocally } from './shared.js';
 
 /** Ceiling of the backoff between compare-and-set attempts that lost to parallel writes. */
 export const CAS_BACKOFF_CEILING_MS = 50;
@@ -87,11 +87,7 @@ export async function update(
   fn: (current: unknown) => unknown,
 ): Promise<unknown> {
   const { store, config, clock, kind } = context;
-  if (state.isNew) {
-    const value = fn(readKey(state, key));
-    state.changes.set(key, toStorable(key, value));
-    return state.changes.get(key);
-  }
+  if (state.isNew) return updateLocally(state, key, fn);
   for (let attempt = 1; attempt <= config.updateAttempts; attempt++) {
     const now = clock.now();
     const sessionKey = state.key;
