@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { tokenKey } from '../core/crypto.js';
 import { createSessionManager, type StoreSessionManager } from '../core/manager.js';
 import { isSessionError } from '../errors.js';
@@ -177,5 +183,74 @@ describe('sessionMiddleware (sessionkit/express)', () => {
       spy.failing.clear();
     }
     assert.deepEqual(errors, ['ERR_SESSION_STORE 503', 'ERR_SESSION_STORE 503']);
+  });
+});
+
+describe('two sessionMiddleware instances on one request', () => {
+  type Pair = { n: number };
+  let users: StoreSessionManager<Pair>;
+  let admins: StoreSessionManager<Pair>;
+  let harness: AdapterHarness;
+
+  before(async () => {
+    const options = { insecureDevCookies: true } as const;
+    users = createSessionManager<Pair>({ ...options, store: createMemoryStore(), cookie: { name: 'user' } });
+    admins = createSessionManager<Pair>({
+      ...options,
+      store: createMemoryStore(),
+      cookie: { name: 'admin' },
+    });
+    const userSessions = sessionMiddleware(users);
+    const adminSessions = sessionMiddleware(admins);
+    // Like compression: ends the response later, through the `end` it found.
+    const deferEnd: RequestHandler = (_req, res, next) => {
+      const end: unknown = res.end;
+      if (typeof end !== 'function') throw new TypeError('no res.end');
+      Reflect.set(res, 'end', (...args: unknown[]) => {
+        setImmediate(() => Reflect.apply(end, res, args));
+        return res;
+      });
+      next();
+    };
+    const app = express();
+    app.use(userSessions, deferEnd, adminSessions);
+    app.get('/both', (req, res) => {
+      userSessions.of(req).set('n', 1);
+      adminSessions.of(req).set('n', 2);
+      res.json({ apart: userSessions.of(req) !== adminSessions.of(req) });
+    });
+    app.get('/stream', (req, res) => {
+      userSessions.of(req).set('n', 3);
+      adminSessions.of(req).set('n', 4);
+      res.type('text/plain');
+      res.write('a');
+      res.end('b');
+    });
+    harness = await listenHarness(createServer(app));
+  });
+
+  after(async () => {
+    await harness.close();
+    await Promise.all([users.close(), admins.close()]);
+  });
+
+  async function stored(reply: globalThis.Response): Promise<[unknown, unknown]> {
+    const cookies = reply.headers.getSetCookie().map((c) => c.split(';', 1)[0] ?? '');
+    assert.equal(cookies.length, 2, cookies.join(' | '));
+    const header = cookies.join('; ');
+    return [(await users.load(header)).get('n'), (await admins.load(header)).get('n')];
+  }
+
+  it('commits each session and sends both cookies', async () => {
+    const reply = await fetch(`${harness.url}/both`);
+    assert.equal(reply.status, 200);
+    assert.deepEqual(await reply.json(), { apart: true });
+    assert.deepEqual(await stored(reply), [1, 2]);
+  });
+
+  it('sends both cookies with headers flushed early by a write', async () => {
+    const reply = await fetch(`${harness.url}/stream`);
+    assert.equal(await reply.text(), 'ab');
+    assert.deepEqual(await stored(reply), [3, 4]);
   });
 });

@@ -310,6 +310,54 @@ describe('withSession (sessionkit/node)', () => {
   });
 });
 
+describe('withSession nested in withSession (sessionkit/node)', () => {
+  const managers = ['user', 'admin'].map((name) =>
+    createSessionManager<Data>({ store: createMemoryStore(), insecureDevCookies: true, cookie: { name } }),
+  );
+  const [users, admins] = managers;
+  let harness: AdapterHarness;
+  let flush: 'write' | 'writeHead' | 'none' = 'none';
+
+  before(async () => {
+    if (users === undefined || admins === undefined) throw new Error('two managers');
+    const inner = withSession(admins, async (_req, res, admin) => {
+      admin.set('n', 2);
+      if (flush === 'write') await new Promise((resolve) => res.write('a', resolve));
+      if (flush === 'writeHead') res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('b');
+    });
+    harness = await listenHarness(
+      createServer(
+        withSession(users, (req, res, user) => {
+          user.set('n', 1);
+          inner(req, res);
+        }),
+      ),
+    );
+  });
+
+  after(async () => {
+    await harness.close();
+    await Promise.all(managers.map((m) => m.close()));
+  });
+
+  async function check(mode: typeof flush): Promise<void> {
+    flush = mode;
+    const reply = await fetch(harness.url);
+    assert.equal(await reply.text(), mode === 'write' ? 'ab' : 'b');
+    const header = reply.headers
+      .getSetCookie()
+      .map((c) => c.split(';', 1)[0])
+      .join('; ');
+    assert.equal((await users?.load(header))?.get('n'), 1, header);
+    assert.equal((await admins?.load(header))?.get('n'), 2, header);
+  }
+
+  it('commits both sessions and sends both cookies', () => check('none'));
+  it('sends both cookies after an explicit writeHead', () => check('writeHead'));
+  it('sends both cookies with headers flushed early by a write', () => check('write'));
+});
+
 describe('withSession over TLS (sessionkit/node)', () => {
   let dir: string;
   let key: Buffer;

@@ -72,26 +72,31 @@ export function withSession<Data extends SessionDataShape>(
     fail(error, res.req, res);
   }
 
+  /** Serves one request; never rejects (what cannot be answered destroys the response). */
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let session: Session<Data>;
     try {
-      session = await manager.load(req.headers.cookie, requestInfo(req));
-    } catch (error) {
-      fail(error, req, res);
-      return;
+      let session: Session<Data>;
+      try {
+        session = await manager.load(req.headers.cookie, requestInfo(req));
+      } catch (error) {
+        fail(error, req, res);
+        return;
+      }
+      const held = holdResponse(res, manager, session, failHeld, true);
+      try {
+        await handler(req, res, session);
+      } catch (error) {
+        held.abandon();
+        fail(error, req, res);
+        return;
+      }
+      held.release();
+    } catch {
+      res.destroy();
     }
-    const held = holdResponse(res, manager, session, failHeld, true);
-    try {
-      await handler(req, res, session);
-    } catch (error) {
-      held.abandon();
-      fail(error, req, res);
-      return;
-    }
-    held.release();
   }
 
   return (req, res) => {
-    serve(req, res).catch(() => res.destroy());
+    void serve(req, res);
   };
 }

@@ -65,7 +65,7 @@ export interface HeldResponse {
   abandon(): void;
 }
 
-/** Where a held response keeps its holder: the replaced methods are shared, not closures per response. */
+/** Where a held response keeps its holder (the last one installed; each links the one before). */
 const HOLD: unique symbol = Symbol('sessionkit.hold');
 
 interface HoldingResponse extends ServerResponse {
@@ -77,6 +77,9 @@ interface Committer<S> {
   commit(session: S): Promise<string[]>;
   cookiesNow(session: S): string[];
 }
+
+const NO_ARGS: readonly unknown[] = [];
+const NO_COOKIES: readonly string[] = [];
 
 /**
  * Wraps `res.end` so the session is committed (the write has landed, SEC-43) before the real end,
@@ -97,14 +100,19 @@ export function holdResponse<Data extends SessionDataShape>(
 
 /**
  * The state of one held response (one object per response). The methods installed on `res` are
- * the module-level `held*` functions below; they find this object under `res[HOLD]`.
+ * shared, not closures per response: those of `heldMethods(depth)`, which find this object from
+ * `res[HOLD]` by its depth.
  */
 class Hold<S> implements HeldResponse {
   phase: 'open' | 'held' | 'done' = 'open';
   released: boolean;
   /** An early header flush is running: its own `writeHead` call goes straight through. */
   flushing = false;
-  endArgs: unknown[] = [];
+  endArgs: readonly unknown[] = NO_ARGS;
+  /** The holder installed on `res` before this one (another session middleware), if any. */
+  readonly inner: Hold<unknown> | undefined;
+  /** How many holders were installed on `res` before this one. */
+  readonly depth: number;
   readonly realEnd: ServerResponse['end'];
   readonly realWriteHead: ServerResponse['writeHead'];
   readonly realWrite: ServerResponse['write'];
@@ -118,50 +126,78 @@ class Hold<S> implements HeldResponse {
     gated: boolean,
   ) {
     this.released = !gated;
+    this.inner = res[HOLD];
+    this.depth = this.inner === undefined ? 0 : this.inner.depth + 1;
     this.realEnd = res.end;
     this.realWriteHead = res.writeHead;
     this.realWrite = res.write;
     this.realFlushHeaders = res.flushHeaders;
+    const held = heldMethods(this.depth);
     res[HOLD] = this;
-    res.end = heldEnd;
-    res.writeHead = heldWriteHead;
-    res.write = heldWrite;
-    res.flushHeaders = heldFlushHeaders;
+    res.end = held.end;
+    res.writeHead = held.writeHead;
+    res.write = held.write;
+    res.flushHeaders = held.flushHeaders;
   }
 
   release(): void {
     if (this.released) return;
     this.released = true;
-    if (this.phase === 'held') this.start();
+    if (this.phase === 'held') void this.finish();
   }
 
   abandon(): void {
     this.phase = 'done';
   }
 
-  start(): void {
-    this.finish().catch(() => this.res.destroy());
-  }
-
+  /** Commits, then really ends the response; never rejects (a failure destroys the response). */
   async finish(): Promise<void> {
     const res = this.res;
-    let cookies: string[] = [];
-    if (res.statusCode < 500) {
-      try {
-        cookies = await this.manager.commit(this.session);
-      } catch (error) {
-        this.phase = 'done';
-        failResponse(res, error, (failure) => this.onError(failure, res));
-        return;
+    try {
+      let cookies = NO_COOKIES;
+      if (res.statusCode < 500) {
+        try {
+          cookies = await this.manager.commit(this.session);
+        } catch (error) {
+          this.phase = 'done';
+          failResponse(res, error, (failure) => this.onError(failure, res));
+          return;
+        }
       }
+      this.phase = 'done';
+      if (!res.headersSent) appendSessionCookies(res, cookies);
+      Reflect.apply(this.realEnd, res, this.endArgs);
+    } catch {
+      res.destroy();
     }
-    this.phase = 'done';
-    if (!res.headersSent) appendSessionCookies(res, cookies);
-    Reflect.apply(this.realEnd, res, this.endArgs);
+  }
+
+  end(args: unknown[]): void {
+    if (this.phase !== 'open') {
+      Reflect.apply(this.realEnd, this.res, args);
+      return;
+    }
+    this.phase = 'held';
+    this.endArgs = args;
+    if (this.released) void this.finish();
+  }
+
+  // Node sends nothing before the first write or end, so an explicit writeHead is only recorded on
+  // `res` here: the session cookies (and a rotation) are decided when the headers really leave.
+  writeHead(statusCode: number, rest: unknown[]): void {
+    const res = this.res;
+    if (this.phase !== 'open' || this.flushing) {
+      Reflect.apply(this.realWriteHead, res, [statusCode, ...rest]);
+      return;
+    }
+    const reason = typeof rest[0] === 'string' ? rest[0] : undefined;
+    res.statusCode = statusCode;
+    if (reason !== undefined) res.statusMessage = reason;
+    applyHeaders(res, reason === undefined ? rest[0] : rest[1]);
   }
 
   /** Runs a call that sends the headers before the commit (streaming) with `cookiesNow` added. */
-  early(real: (...args: never[]) => unknown, args: unknown[]): unknown {
+  early(real: (...args: never[]) => unknown, args: readonly unknown[]): unknown {
     const res = this.res;
     if (this.phase !== 'open' || res.headersSent) return Reflect.apply(real, res, args);
     if (res.statusCode < 500) appendSessionCookies(res, this.manager.cookiesNow(this.session));
@@ -174,49 +210,58 @@ class Hold<S> implements HeldResponse {
   }
 }
 
-/** The holder of `res`; the `held*` methods are only ever installed together with it. */
-function holdOf(res: HoldingResponse): Hold<unknown> {
-  const hold = res[HOLD];
-  if (hold === undefined)
+/** The methods a holder installs on a response. */
+interface HeldMethods {
+  end(this: HoldingResponse, ...args: unknown[]): HoldingResponse;
+  writeHead(this: HoldingResponse, statusCode: number, ...rest: unknown[]): HoldingResponse;
+  write(this: HoldingResponse, ...args: unknown[]): boolean;
+  flushHeaders(this: HoldingResponse): void;
+}
+
+/**
+ * One set of methods per depth, built once: with several session middlewares on one response, each
+ * holder's methods must reach that holder even when another wrapper (compression) sits between
+ * them and calls them later.
+ */
+const methodsByDepth: HeldMethods[] = [];
+
+function heldMethods(depth: number): HeldMethods {
+  let methods = methodsByDepth[depth];
+  if (methods === undefined) {
+    methods = methodsAt(depth);
+    methodsByDepth[depth] = methods;
+  }
+  return methods;
+}
+
+function methodsAt(depth: number): HeldMethods {
+  return {
+    end(...args) {
+      holdOf(this, depth).end(args);
+      return this;
+    },
+    writeHead(statusCode, ...rest) {
+      holdOf(this, depth).writeHead(statusCode, rest);
+      return this;
+    },
+    write(...args) {
+      const hold = holdOf(this, depth);
+      return hold.early(hold.realWrite, args) === true;
+    },
+    flushHeaders() {
+      const hold = holdOf(this, depth);
+      hold.early(hold.realFlushHeaders, NO_ARGS);
+    },
+  };
+}
+
+/** The holder of `res` at `depth`; the held methods are only ever installed together with it. */
+function holdOf(res: HoldingResponse, depth: number): Hold<unknown> {
+  let hold = res[HOLD];
+  while (hold !== undefined && hold.depth > depth) hold = hold.inner;
+  if (hold === undefined || hold.depth !== depth)
     throw new TypeError('sessionkit: a held response method was moved to another object');
   return hold;
-}
-
-function heldEnd(this: HoldingResponse, ...args: unknown[]): HoldingResponse {
-  const hold = holdOf(this);
-  if (hold.phase !== 'open') {
-    Reflect.apply(hold.realEnd, this, args);
-  } else {
-    hold.phase = 'held';
-    hold.endArgs = args;
-    if (hold.released) hold.start();
-  }
-  return this;
-}
-
-// Node sends nothing before the first write or end, so an explicit writeHead is only recorded on
-// `res` here: the session cookies (and a rotation) are decided when the headers really leave.
-function heldWriteHead(this: HoldingResponse, statusCode: number, ...rest: unknown[]): HoldingResponse {
-  const hold = holdOf(this);
-  if (hold.phase !== 'open' || hold.flushing) {
-    Reflect.apply(hold.realWriteHead, this, [statusCode, ...rest]);
-    return this;
-  }
-  const reason = typeof rest[0] === 'string' ? rest[0] : undefined;
-  this.statusCode = statusCode;
-  if (reason !== undefined) this.statusMessage = reason;
-  applyHeaders(this, reason === undefined ? rest[0] : rest[1]);
-  return this;
-}
-
-function heldWrite(this: HoldingResponse, ...args: unknown[]): boolean {
-  const hold = holdOf(this);
-  return hold.early(hold.realWrite, args) === true;
-}
-
-function heldFlushHeaders(this: HoldingResponse): void {
-  const hold = holdOf(this);
-  hold.early(hold.realFlushHeaders, []);
 }
 
 type HeaderValue = number | string | readonly string[];
