@@ -50,14 +50,14 @@ export interface SessionMiddleware<Data extends SessionDataShape> {
 export function sessionMiddleware<Data extends SessionDataShape>(
   manager: SessionManager<Data>,
 ): SessionMiddleware<Data> {
-  // Where this middleware keeps a request's session for `of`: a key of its own, so two middlewares
-  // on one request stay apart (a plain property, not a WeakMap entry per request).
-  const key = Symbol('sessionkit.session');
-  type Carrier = Request & { [key]?: Session<Data> };
+  // The sessions this middleware loaded, for `of` (two middlewares on one request stay apart). A
+  // WeakMap rather than a property of `req`: each property added to an Express request builds a new
+  // hidden class (Express gives every request a new prototype), which costs more than the entry.
+  const sessions = new WeakMap<Request, Session<Data>>();
 
-  function middleware(req: Carrier, res: Response, next: NextFunction): void {
+  function middleware(req: Request, res: Response, next: NextFunction): void {
     manager.load(req.headers.cookie, requestInfo(req)).then((session) => {
-      req[key] = session;
+      sessions.set(req, session);
       // Set by reflection rather than assigned: the app's type for `req.session` is its own business.
       Reflect.set(req, 'session', session);
       // A commit failure surfaces after the route ran; Express then routes it like express-session's
@@ -67,8 +67,8 @@ export function sessionMiddleware<Data extends SessionDataShape>(
     }, next);
   }
 
-  function of(req: Carrier): Session<Data> {
-    const session = req[key];
+  function of(req: Request): Session<Data> {
+    const session = sessions.get(req);
     if (session === undefined) throw new SessionStateError('sessionMiddleware did not run for this request');
     return session;
   }
