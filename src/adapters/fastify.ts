@@ -67,20 +67,30 @@ async function plugin<Data extends SessionDataShape>(
   install(fastify, manager);
 }
 
+// Per-request state lives in request fields declared with `decorateRequest`, which Fastify sets in
+// its request constructor, so every request keeps one shape; a WeakMap entry per request cost more
+// than the rest of the adapter (measured with bench/profile.ts).
+const SESSION: unique symbol = Symbol('sessionkit.session');
+/** Not to be saved again: committed already, or failed in a handler. */
+const SETTLED: unique symbol = Symbol('sessionkit.settled');
+
+type SessionRequest<Data extends SessionDataShape> = FastifyRequest & {
+  [SESSION]?: Session<Data> | null;
+  [SETTLED]?: boolean;
+};
+
 function install<Data extends SessionDataShape>(
   fastify: FastifyInstance,
   manager: SessionManager<Data>,
 ): void {
-  const sessions = new WeakMap<FastifyRequest, Session<Data>>();
-  // Requests whose session must not be saved again: committed already, or failed in a handler.
-  const settled = new WeakSet<FastifyRequest>();
-
+  fastify.decorateRequest(SESSION, null);
+  fastify.decorateRequest(SETTLED, false);
   // The property's static type comes from FastifySessionTypes (checked against the manager by
   // SessionPluginOptions when declared), so the getter is typed by the manager, not by the property.
   fastify.decorateRequest<Session<Data>, string>('session', {
-    getter(this: FastifyRequest) {
-      const session = sessions.get(this);
-      if (session === undefined) {
+    getter(this: SessionRequest<Data>) {
+      const session = this[SESSION];
+      if (session == null) {
         throw new SessionStateError(
           'request.session is not loaded: the route has config.session: false, or this runs before the plugin’s onRequest hook',
         );
@@ -89,21 +99,20 @@ function install<Data extends SessionDataShape>(
     },
   });
 
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', async (request: SessionRequest<Data>) => {
     if (request.routeOptions.config.session === false) return;
-    const session = await manager.load(request.headers.cookie, requestInfo(request.raw));
-    sessions.set(request, session);
+    request[SESSION] = await manager.load(request.headers.cookie, requestInfo(request.raw));
   });
 
-  fastify.addHook('onError', async (request) => {
-    settled.add(request);
+  fastify.addHook('onError', async (request: SessionRequest<Data>) => {
+    request[SETTLED] = true;
   });
 
   // onSend runs before anything is written, and again for the error reply if it throws.
-  fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    const session = sessions.get(request);
-    if (session === undefined || settled.has(request)) return payload;
-    settled.add(request);
+  fastify.addHook('onSend', async (request: SessionRequest<Data>, reply: FastifyReply, payload: unknown) => {
+    const session = request[SESSION];
+    if (session == null || request[SETTLED] === true) return payload;
+    request[SETTLED] = true;
     // A 5xx reply is a failed request, like a thrown error: its half-done changes are not saved.
     if (reply.statusCode >= 500) return payload;
     let cookies: string[];
