@@ -5,7 +5,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import Fastify from 'fastify';
-import { act, countMethods, keyValueAccess, SECRET, serve, sessionOf, start } from './harness.js';
+import { act, countMethods, keyValueAccess, ROUTES, SECRET, serve, sessionOf, start } from './harness.js';
 
 start(async () => {
   const app = Fastify({ logger: false });
@@ -17,11 +17,13 @@ start(async () => {
     saveUninitialized: false,
     cookie: { secure: false },
   });
-  app.get('/*', async (request, reply) => {
-    const session = sessionOf(request);
-    const outcome = act(request.url, keyValueAccess(session));
-    return reply.code(outcome.status).type('text/plain').send(outcome.body);
-  });
+  for (const path of ROUTES) {
+    app.get(path, async (request, reply) => {
+      const outcome = act(request.url, keyValueAccess(sessionOf(request)));
+      reply.code(outcome.status).type('text/plain');
+      return outcome.body;
+    });
+  }
   await app.ready();
   serve(app.server);
 });

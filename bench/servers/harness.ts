@@ -106,6 +106,9 @@ export function act(path: string | undefined, session: SessionAccess): Outcome {
   }
 }
 
+/** The three workload routes, for frameworks that register routes by path. */
+export const ROUTES = ['/read', '/write', '/create'] as const;
+
 /** True for the three workload routes (bare servers answer them without a session). */
 export function isRoute(path: string | undefined): boolean {
   return path === '/read' || path === '/write' || path === '/create';

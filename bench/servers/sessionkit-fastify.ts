@@ -1,7 +1,7 @@
 /** sessionkit on Fastify (`sessionPlugin` → `request.session`), store from BENCH_STORE. */
 import Fastify from 'fastify';
 import type { FastifySessionData } from 'sessionkit/fastify';
-import { act, keyValueAccess, serve, sessionOf, start } from './harness.js';
+import { act, keyValueAccess, ROUTES, serve, sessionOf, start } from './harness.js';
 import { createBenchManager } from './sessionkit-manager.js';
 
 start(async () => {
@@ -10,11 +10,13 @@ start(async () => {
   const { manager, close } = await createBenchManager<FastifySessionData>();
   const app = Fastify({ logger: false });
   await app.register(sessionPlugin, { manager });
-  app.get('/*', async (request, reply) => {
-    const session = sessionOf(request);
-    const outcome = act(request.url, keyValueAccess(session));
-    return reply.code(outcome.status).type('text/plain').send(outcome.body);
-  });
+  for (const path of ROUTES) {
+    app.get(path, async (request, reply) => {
+      const outcome = act(request.url, keyValueAccess(sessionOf(request)));
+      reply.code(outcome.status).type('text/plain');
+      return outcome.body;
+    });
+  }
   await app.ready();
   serve(app.server, close);
 });
