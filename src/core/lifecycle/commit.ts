@@ -17,14 +17,23 @@ import { cookieMaxAge, sessionCookie } from './shared.js';
 import { write } from './write.js';
 
 /** Writes what the request changed (or rotates, or touches) and resolves to the `Set-Cookie` values. */
-export async function commit<Data extends SessionDataShape>(
+export function commit<Data extends SessionDataShape>(
   context: StoreContext,
   session: Session<Data>,
 ): Promise<string[]> {
-  const cookies = await commitState(context, stateOf(session));
-  return context.legacyOf.has(stateOf(session))
-    ? [...cookies, ...(await retireLegacy(context, stateOf(session)))]
-    : cookies;
+  let state: SessionState;
+  try {
+    state = stateOf(session);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  // Not async itself: the common case (no legacy cookie to retire) hands back commitState's promise
+  // without another frame and promise per request.
+  if (!context.legacyOf.has(state)) return commitState(context, state);
+  return commitState(context, state).then(async (cookies) => [
+    ...cookies,
+    ...(await retireLegacy(context, state)),
+  ]);
 }
 
 async function commitState(context: StoreContext, state: SessionState): Promise<string[]> {
