@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collectEvents } from '../../test/fixtures/events.js';
-import { assertBadMetasRefused } from '../../test/stores/bad-records.js';
+import { assertBadMetasRefused, assertLongMetaRead } from '../../test/stores/bad-records.js';
 import {
   memcachedCommand,
   type TestMemcachedClient,
@@ -129,6 +129,16 @@ describe('createMemcachedStore', { skip }, () => {
       events.filter((event) => event.type === 'decode-error'),
       [{ type: 'decode-error', store: 'memcached' }],
     );
+  });
+
+  it('reads and patches a record in the layout written before ({"version","data","meta"}, long meta)', async () => {
+    const clock = createFakeClock();
+    const keyPrefix = uniquePrefix();
+    const store = createMemcachedStore(client, { clock, keyPrefix });
+    await assertLongMetaRead(store, clock, async (key, meta) => {
+      const value = `{"version":1,"data":{"a":1},"meta":${meta}}`;
+      await client.memjs.set(`${keyPrefix}${key}`, value, { expires: 60 });
+    });
   });
 
   it('reads a record whose meta breaks the strict check as null', async () => {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { createClient as createClientV5 } from 'redis5';
-import { assertBadMetasRefused } from '../../test/stores/bad-records.js';
+import { assertBadMetasRefused, assertLongMetaRead } from '../../test/stores/bad-records.js';
 import { type RedisServer, serviceSkip, services, startRedisServer } from '../../tools/services.js';
 import { randomString, tokenKey } from '../core/crypto.js';
 import { DIAGNOSTICS_CHANNEL } from '../core/diagnostics.js';
@@ -99,7 +99,7 @@ describe('createRedisStore', () => {
         assert.equal(await client.type(`${keyPrefix}s:${key}`), 'hash');
         assert.deepEqual(await client.hgetall(`${keyPrefix}s:${key}`), {
           v: '1',
-          m: JSON.stringify(record.meta),
+          m: `{"t":[${clock.now()},0,1800000,43200000],"a":"__Host-sid","u":${JSON.stringify(userId)}}`,
           u: userId,
           'd:"cart"': '["a"]',
           'd:"x:y"': '1',
@@ -192,6 +192,19 @@ describe('createRedisStore', () => {
         assert.equal(await client.sismember(`${keyPrefix}u:${alice}`, gone), 0);
         assert.equal(await store.destroyByUser(alice), 1);
         assert.notEqual(await store.get(bobs), null);
+      } finally {
+        await deleteKeys([client], keyPrefix);
+      }
+    });
+
+    it('reads and patches a hash whose meta is in the long layout written before', async () => {
+      const keyPrefix = freshPrefix();
+      try {
+        const clock = createFakeClock();
+        const store = createRedisStore(client, { keyPrefix, clock });
+        await assertLongMetaRead(store, clock, async (key, meta) => {
+          await client.hset(`${keyPrefix}s:${key}`, 'm', meta);
+        });
       } finally {
         await deleteKeys([client], keyPrefix);
       }

@@ -9,7 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { assertBadMetasRefused } from '../../test/stores/bad-records.js';
+import { assertBadMetasRefused, assertLongMetaRead } from '../../test/stores/bad-records.js';
 import { DIAGNOSTICS_CHANNEL } from '../core/diagnostics.js';
 import { createFakeClock } from '../testing/fake-clock.js';
 import { randomKey, randomUserId, sampleRecord } from '../testing/records.js';
@@ -102,6 +102,16 @@ describe('createSqliteStore', () => {
       )
       .all();
     assert.deepEqual(indexed, [{ column: 'expires_at' }, { column: 'user_id' }]);
+    db.close();
+  });
+
+  it('reads and patches a row whose meta is in the long layout written before', async () => {
+    const db = new Database(':memory:');
+    const clock = createFakeClock();
+    const store = createSqliteStore(db, { clock, pruneIntervalSeconds: 0 });
+    await assertLongMetaRead(store, clock, async (key, meta) => {
+      db.prepare('UPDATE sessions SET meta = ? WHERE key = ?').run(meta, key);
+    });
     db.close();
   });
 

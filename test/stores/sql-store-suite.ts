@@ -14,7 +14,7 @@ import { createFakeClock } from '../../src/testing/fake-clock.js';
 import { randomKey, randomUserId, sampleMeta, sampleRecord } from '../../src/testing/records.js';
 import { describeStoreConformance } from '../../src/testing/store-conformance.js';
 import { collectEvents } from '../fixtures/events.js';
-import { assertBadMetasRefused } from './bad-records.js';
+import { assertBadMetasRefused, assertLongMetaRead } from './bad-records.js';
 
 /** A SQL store as the suite uses it. */
 export interface SqlStore extends SessionStore {
@@ -220,6 +220,15 @@ export function describeSqlStore<Db>(harness: SqlHarness<Db>, extra: () => void 
           });
           assert.deepEqual(events, Array(3).fill({ type: 'decode-error', store: harness.kind }));
           for (const key of [badMeta, badData]) assert.equal(JSON.stringify(events).includes(key), false);
+        }),
+      );
+
+      it(
+        'reads and patches a row whose meta is in the long layout written before',
+        onTable(async (store, table, clock) => {
+          await assertLongMetaRead(store, clock, async (key, meta) => {
+            await harness.rows(`UPDATE ${table} SET meta = ? WHERE ${harness.keyColumn} = ?`, [meta, key]);
+          });
         }),
       );
 

@@ -6,6 +6,7 @@
  */
 import { publish } from '../../core/diagnostics.js';
 import type { RecordData, SessionEntry, SessionMeta, SessionRecord } from '../../core/store-contract.js';
+import { compactMeta, expandMeta } from './meta-layout.js';
 
 /** The part of a stored record that did not decode. */
 export type DecodePart = 'record' | 'version' | 'data' | 'meta' | 'key';
@@ -76,9 +77,10 @@ export function decodeVersion(value: unknown): Decoded<number> {
   return Number.isSafeInteger(version) ? version : new DecodeError('version');
 }
 
-/** A parsed meta value, checked strictly. */
+/** A parsed stored meta, in either layout (meta-layout.ts), checked strictly. */
 export function decodeMeta(value: unknown): Decoded<SessionMeta> {
-  return isMeta(value) ? value : new DecodeError('meta');
+  const meta = isObject(value) ? expandMeta(value) : value;
+  return isMeta(meta) ? meta : new DecodeError('meta');
 }
 
 /** A record from its three parts, data and meta as parsed JSON. */
@@ -154,12 +156,15 @@ export function encodeData(data: RecordData): string {
   return JSON.stringify(data);
 }
 
-/** The stored text of a record's meta. */
+/** The stored text of a record's meta, in the compact layout where it keeps every number exactly. */
 export function encodeMeta(meta: SessionMeta): string {
-  return JSON.stringify(meta);
+  return JSON.stringify(compactMeta(meta) ?? meta);
 }
 
-/** The stored text of a whole record, for stores that keep it as one value. */
+/**
+ * The stored text of a whole record, for stores that keep it as one value: the shape the Redis store
+ * joins its hash into, `{"v":…,"m":…,"d":…}` (stores wrote `{"version","data","meta"}` before; both read).
+ */
 export function encodeRecordText(record: SessionRecord): string {
-  return `{"version":${record.version},"data":${encodeData(record.data)},"meta":${encodeMeta(record.meta)}}`;
+  return `{"v":${record.version},"m":${encodeMeta(record.meta)},"d":${encodeData(record.data)}}`;
 }
