@@ -1,6 +1,7 @@
 /**
  * Public entry `sessionkit/stores/postgres`: a durable store in PostgreSQL (10+). One row per session,
- * data and meta as jsonb; a patch is one `UPDATE` that merges the data with jsonb operators.
+ * data and meta as json (the text as written: smaller than jsonb); a patch is one `UPDATE` that merges
+ * the data with jsonb operators. Tables created before with jsonb columns keep working.
  *
  * @module
  */
@@ -84,22 +85,24 @@ export function createPostgresStore(
   // One simple-protocol query is one transaction on one connection, even through a Pool, so the
   // advisory lock serialises concurrent migrations (CREATE TABLE IF NOT EXISTS alone can race on pg_type).
   const ddl = `SELECT pg_advisory_xact_lock(hashtext('sessionkit:${tableName}'));
-CREATE TABLE IF NOT EXISTS ${table} (key text PRIMARY KEY, version bigint NOT NULL, data jsonb NOT NULL,
-  meta jsonb NOT NULL, user_id text, expires_at bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS ${table} (key text PRIMARY KEY, version bigint NOT NULL, data json NOT NULL,
+  meta json NOT NULL, user_id text, expires_at bigint NOT NULL);
 CREATE INDEX IF NOT EXISTS "${base}_expires_at_idx" ON ${table} (expires_at);
-CREATE INDEX IF NOT EXISTS "${base}_user_id_idx" ON ${table} (user_id);`;
+CREATE INDEX IF NOT EXISTS "${base}_user_id_idx" ON ${table} (user_id) WHERE user_id IS NOT NULL;`;
+  // Every statement works on json columns (tables created now) and on jsonb ones (created before).
   const sql = {
     get: prepared(`SELECT version, data, meta FROM ${table} WHERE key = $1`),
+    // Parsed as jsonb once, so that a value jsonb cannot hold (U+0000) is refused as by a jsonb table.
     set: prepared(`INSERT INTO ${table} AS t (key, version, data, meta, user_id, expires_at)
-VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6) ON CONFLICT (key) DO UPDATE SET version = excluded.version,
-  data = excluded.data, meta = excluded.meta, user_id = excluded.user_id, expires_at = excluded.expires_at
+VALUES ($1, $2, CASE WHEN $3::json::jsonb IS NOT NULL THEN $3::json END, $4::json, $5, $6)
+ON CONFLICT (key) DO UPDATE SET version = excluded.version, data = excluded.data, meta = excluded.meta,
+  user_id = excluded.user_id, expires_at = excluded.expires_at
 WHERE t.version < excluded.version`),
-    patch:
-      prepared(`UPDATE ${table} SET data = (data || $2::jsonb) - $3::text[], meta = $4::jsonb, user_id = $5,
-  expires_at = $6, version = version + 1
-WHERE key = $1 AND NOT (meta ? 'successor') AND ($7::bigint IS NULL OR version = $7::bigint)
+    patch: prepared(`UPDATE ${table} SET data = (data::jsonb || $2::jsonb) - $3::text[], meta = $4::json,
+  user_id = $5, expires_at = $6, version = version + 1
+WHERE key = $1 AND meta->'successor' IS NULL AND ($7::bigint IS NULL OR version = $7::bigint)
 RETURNING version, data, meta`),
-    probe: prepared(`SELECT meta ? 'successor' AS rotated FROM ${table} WHERE key = $1`),
+    probe: prepared(`SELECT meta->'successor' IS NOT NULL AS rotated FROM ${table} WHERE key = $1`),
     // One statement deletes the row and returns its successor link: atomic, one round trip.
     destroy: prepared(`DELETE FROM ${table} WHERE key = $1 RETURNING meta->'successor'->>'key' AS successor`),
     list: prepared(`SELECT key, meta FROM ${table} WHERE user_id = $1`),
