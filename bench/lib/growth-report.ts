@@ -2,8 +2,13 @@
  * docs/benchmarks-growth.md and docs/benchmarks-growth.svg from one run of bench/growth/measure.ts:
  * tables, and an SVG (tools/svg.ts draws the frame) of read latency (p50) against session size and stored sessions.
  */
+import { readFileSync } from 'node:fs';
 import { svgDocument } from '../../tools/svg.js';
 import type { GrowthResult } from '../growth/measure.js';
+
+/** The hand-written accounting below the footprint table: kept in a file so that it survives regeneration. */
+const footprintNotes = () =>
+  readFileSync(new URL('../growth/footprint-notes.md', import.meta.url), 'utf8').trim();
 
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
 const bytes = (n: number) => (n >= 1000 ? `${n / 1000} KB` : `${n} B`);
@@ -64,6 +69,8 @@ The same data (the counter and the ~200-byte profile) stored by sessionkit and b
 | store | library | bytes / session | method |
 |---|---|---|---|
 ${footRows.join('\n')}
+
+${footprintNotes()}
 ${missing.length > 0 ? `\nNot measured in this run:\n\n${missing.join('\n')}\n` : ''}`;
 }
 
