@@ -335,10 +335,12 @@ async function postgresRig(context: ChaosContext): Promise<Rig> {
     statuses: ['200', '503'],
     loss: 'none',
     async check() {
-      // Every row must still be a well-formed record: data an object, meta with its timestamps.
+      // Every row must still be a well-formed record: data an object, meta with its timestamps (the
+      // stores' compact meta layout keeps them in "t", the long one by name; json and jsonb columns alike).
       const { rows } = await table.db.query(
-        `SELECT count(*)::int AS total, count(*) FILTER (WHERE jsonb_typeof(data) <> 'object'
-           OR jsonb_typeof(meta -> 'expiresAt') <> 'number' OR jsonb_typeof(meta -> 'createdAt') <> 'number'
+        `SELECT count(*)::int AS total, count(*) FILTER (WHERE json_typeof(data::json) IS DISTINCT FROM 'object'
+           OR (json_typeof(meta::json -> 't' -> 3) = 'number' OR (json_typeof(meta::json -> 'createdAt') = 'number'
+             AND json_typeof(meta::json -> 'expiresAt') = 'number')) IS NOT TRUE
            OR version < 1)::int AS corrupted FROM "${table.table}"`,
       );
       const row: unknown = rows[0];
