@@ -8,7 +8,7 @@ import { type Clock, resolveClock } from '../core/clock.js';
 import { seconds } from '../core/options.js';
 import { deepFreeze } from '../core/values.js';
 import { SessionConfigError } from '../errors.js';
-import { applyPatch, startInterval } from './internal/store-support.js';
+import { applyPatch, patchedData, startInterval } from './internal/store-support.js';
 import type {
   PatchResult,
   RecordData,
@@ -199,18 +199,11 @@ function frozenCopy<T>(value: T): T {
  * set and the meta are copied; every other value is the stored record's own, already a frozen
  * private copy, and is shared (so a small change to a large session copies nothing large).
  */
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
 function patchedCopy(record: SessionRecord, patch: SessionPatch): SessionRecord {
-  const data: RecordData = { ...record.data };
-  for (const key of Object.keys(patch.set)) {
-    Object.defineProperty(data, key, {
-      value: frozenCopy(patch.set[key]),
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
-  }
   return Object.freeze({
-    data: Object.freeze(data),
+    data: Object.freeze(patchedData(record.data, { set: patch.set, delete: NO_KEYS }, frozenCopy)),
     version: record.version,
     meta: frozenCopy(record.meta),
   });
