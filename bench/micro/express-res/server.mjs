@@ -79,11 +79,11 @@ if (mode === 'define') {
   });
 }
 if (mode === 'async') {
-  app.use((_req, res, next) => {
+  app.use((_req, _res, next) => {
     Promise.resolve().then(() => next());
   });
 }
-app.use((req, res) => {
+app.use((_req, res) => {
   res.status(200).type('text/plain').send('0');
 });
 const server = app.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
