@@ -4,8 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type MemcachedServer, startMemcached } from '../tools/memcached-server.js';
-import { serviceSkip, services } from '../tools/services.js';
+import { type MemcachedServer, serviceSkip, services, startMemcached } from '../tools/services.js';
 import { type DemoServer, startDemoServer } from './server.js';
 import { asCart, errorOf, isRecord, ShopClient, spawnDemo } from './test-support.js';
 

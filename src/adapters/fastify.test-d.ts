@@ -6,7 +6,7 @@
 // fastify.test.ts compiles a small app that augments it and checks the same lines end to end.
 import Fastify, { type FastifyRequest } from 'fastify';
 import { createSessionManager } from '../core/manager.js';
-import type { Session, SessionDataShape, SessionManager, UntypedSessionData } from '../core/types.js';
+import type { Session, SessionManager, UntypedSessionData } from '../core/types.js';
 import { createMemoryStore } from '../stores/memory.js';
 import {
   type FastifyRequestSession,

@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collectEvents } from '../../test/fixtures/events.js';
 import { assertBadMetasRefused, assertLongMetaRead } from '../../test/stores/bad-records.js';
-import {
-  memcachedCommand,
-  type TestMemcachedClient,
-  testMemcachedClient,
-} from '../../tools/memcached-server.js';
-import { serviceSkip, services } from '../../tools/services.js';
+import { type TestMemcachedClient, testMemcachedClient } from '../../tools/memcached-server.js';
+import { memcachedCommand, serviceSkip, services } from '../../tools/services.js';
 import { randomString } from '../core/crypto.js';
 import { isSessionError } from '../errors.js';
 import {

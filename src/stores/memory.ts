@@ -9,14 +9,7 @@ import { seconds } from '../core/options.js';
 import { deepFreeze } from '../core/values.js';
 import { SessionConfigError } from '../errors.js';
 import { applyPatch, patchedData, startInterval } from './internal/store-support.js';
-import type {
-  PatchResult,
-  RecordData,
-  SessionEntry,
-  SessionPatch,
-  SessionRecord,
-  SessionStore,
-} from './types.js';
+import type { PatchResult, SessionEntry, SessionPatch, SessionRecord, SessionStore } from './types.js';
 
 /** Options of `createMemoryStore`. */
 export interface MemoryStoreOptions {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collectEvents } from '../../test/fixtures/events.js';
 import { postgresTable } from '../../test/fixtures/postgres-table.js';
-import { type MemcachedServer, startMemcached, testMemcachedClient } from '../../tools/memcached-server.js';
-import { serviceSkip, services } from '../../tools/services.js';
+import { testMemcachedClient } from '../../tools/memcached-server.js';
+import { type MemcachedServer, serviceSkip, services, startMemcached } from '../../tools/services.js';
 import { randomString } from '../core/crypto.js';
 import type { SessionEvent } from '../core/diagnostics.js';
 import {
