@@ -346,10 +346,21 @@ describe('createSessionManager', () => {
     it('SEC-44: destroy() reports a store failure and the session stays as it was', async () => {
       const token = await createStored();
       const session = await manager.load(header(token));
+      // A store that takes no writes: neither the compare-and-set that ends the record nor the delete.
+      store.failing.add('patch');
       store.failing.add('destroy');
       await assert.rejects(session.destroy(), { code: 'ERR_SESSION_STORE' });
       store.failing.clear();
       assert.equal((await manager.load(header(token))).get('n'), 1);
+    });
+
+    it('SEC-44: destroy() whose delete fails rejects, and the session it killed first loads no more', async () => {
+      const token = await createStored();
+      const session = await manager.load(header(token));
+      store.failing.add('destroy');
+      await assert.rejects(session.destroy(), { code: 'ERR_SESSION_STORE' });
+      store.failing.clear();
+      assert.equal((await manager.load(header(token))).isNew, true);
     });
 
     it('SEC-50: a failure between the two steps of regenerate() leaves only the old token valid', async () => {

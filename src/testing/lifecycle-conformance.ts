@@ -87,6 +87,7 @@ export function describeLifecycleRaces(suite: Suite, run: Run): void {
     describeRevocationRaces(suite, run);
     describeInFlightRaces(suite, run);
     describeAudienceRace(suite, run);
+    describeConcurrentRevocations(suite, run);
   });
 }
 
@@ -295,6 +296,35 @@ function describeAudienceRace({ it }: Suite, run: Run): void {
         t.diagnostic('no per-user index: listing and revoking not checked');
       }
       assert.equal((await shop.manager.load(shop.header(token))).get('n'), 1);
+    }),
+  );
+}
+
+/** Two revocations of one lineage at once (two tabs logging out): neither resolves while a token still loads. */
+function describeConcurrentRevocations({ it }: Suite, run: Run): void {
+  it(
+    'race 9: a logout that resolves while another logout of the lineage is between two records leaves no token loading',
+    run(async (harness) => {
+      const { store, manager, header, tokenOf, create, assertRevoked } = lineageOf(harness, {
+        rotateAfterSeconds: 900,
+        rotationGraceSeconds: 60,
+      });
+      const first = await create({ n: 1 });
+      harness.clock.advanceSeconds(901);
+      // Both tabs loaded the old token while it was live; then a third request rotated it.
+      const tabA = await manager.load(header(first));
+      const tabB = await manager.load(header(first));
+      const rotated = tokenOf(await manager.commit(await manager.load(header(first))));
+      // Tab A's revocation is held at the new record's destroy; tab B's runs to the end meanwhile.
+      const held = store.pause('destroy', (call) => call.key === tokenKey(rotated));
+      const loggingOut = tabA.destroy();
+      await reachedOrDone(held, loggingOut);
+      await tabB.destroy();
+      const replay = await manager.load(header(rotated));
+      assert.equal(replay.isNew, true, 'the rotated token loaded after a logout of its lineage resolved');
+      held.release();
+      await loggingOut;
+      await assertRevoked();
     }),
   );
 }

@@ -2,44 +2,79 @@
  * Ending lineages: a destroy along the successor links (logout, reuse, binding, eviction, revoke),
  * and the evict-oldest rule of `maxSessionsPerUser`.
  */
-import { SessionLimitError, SessionStateError } from '../../errors.js';
+import { SessionConflictError, SessionLimitError, SessionStateError } from '../../errors.js';
+import { backoff, CAS_BACKOFF_CEILING_MS } from '../backoff.js';
 import { publish } from '../diagnostics.js';
 import type { SessionState } from '../session.js';
-import type { SessionEntry } from '../store-contract.js';
+import type { SessionEntry, SessionPatch, SessionRecord } from '../store-contract.js';
 import type { StoreContext } from './context.js';
 import { markDestroyed } from './shared.js';
 
 /** Most records one revocation destroys along a lineage's successor links before it gives up (and says so). */
 const MAX_REVOKE_HOPS = 8;
 
+/** Attempts of a revocation whose compare-and-set on a live record keeps losing to parallel writes. */
+const MAX_KILL_ATTEMPTS = 16;
+
 /**
- * Revokes a lineage from `key` on: each destroy atomically removes a record and names its successor,
- * which is destroyed next (one round trip when there is none). A successor written by a rotation or
- * regenerate racing this call is either never linked (its step finds the record missing and creates
- * nothing) or linked before the destroy, and then reached here.
+ * Revokes a lineage from `key` on, so that a record found gone means everything it led to is gone
+ * too: a live record is first turned into a dead link to itself with one compare-and-set (from then
+ * on it loads nothing, and a rotation or login racing it loses its own compare-and-set and removes
+ * its new record), a link is revoked from its successor on (a link never changes), and a record is
+ * removed only after what it links to. Two revocations of one lineage at once (two tabs logging out)
+ * therefore never let one resolve while the other still has a successor to remove (race 9).
  */
 export async function revokeChain(
   context: StoreContext,
   key: string,
   reason?: string,
   spare?: string,
+  budget: { hops: number } = { hops: MAX_REVOKE_HOPS },
 ): Promise<void> {
-  const { store, kind } = context;
-  let next: string | null = key;
-  for (let hop = 0; next !== null; hop++) {
-    if (hop === MAX_REVOKE_HOPS) {
-      publish({ type: 'store-error', store: kind, reason: 'revoke-hops', detail: { hops: hop } });
-      return;
-    }
-    const at: string = next;
-    const { successor } = await context.call('destroy', () => store.destroy(at));
-    publish(
-      reason === undefined
-        ? { type: 'destroyed', id: at, store: kind }
-        : { type: 'destroyed', id: at, store: kind, reason },
-    );
-    next = successor === spare ? null : successor;
+  if (budget.hops === 0) {
+    publish({
+      type: 'store-error',
+      store: context.kind,
+      reason: 'revoke-hops',
+      detail: { hops: MAX_REVOKE_HOPS },
+    });
+    return;
   }
+  budget.hops--;
+  for (let attempt = 1; attempt <= MAX_KILL_ATTEMPTS; attempt++) {
+    const record = await context.get(key);
+    // Gone: expired, or removed by a revocation that had removed everything it linked to first.
+    if (record === null) return;
+    const link = record.meta.successor;
+    if (link !== undefined) {
+      if (link.key !== key && link.key !== spare) await revokeChain(context, link.key, reason, spare, budget);
+      return remove(context, key, reason);
+    }
+    const result = await context.call('patch', () => context.store.patch(key, killed(key, record)));
+    if (result.status === 'ok') return remove(context, key, reason);
+    // missing: a rotation or login linked it meanwhile (read it again); conflict: a parallel write.
+    if (result.status === 'conflict' && attempt > 1) await backoff(attempt, CAS_BACKOFF_CEILING_MS);
+  }
+  throw new SessionConflictError('(revoke)', MAX_KILL_ATTEMPTS);
+}
+
+/** The patch that ends a live record: no data, a link to itself that nobody follows, at its version. */
+function killed(key: string, record: SessionRecord): SessionPatch {
+  return {
+    set: {},
+    delete: Object.keys(record.data),
+    meta: { ...record.meta, successor: { key, graceUntil: 0, regenerated: true } },
+    ifVersion: record.version,
+  };
+}
+
+async function remove(context: StoreContext, key: string, reason: string | undefined): Promise<void> {
+  await context.call('destroy', () => context.store.destroy(key));
+  publish(
+    reason === undefined
+      ? { type: 'destroyed', id: key, store: context.kind }
+      : { type: 'destroyed', id: key, store: context.kind, reason },
+  );
 }
 
 /** `session.destroy()`: the lineage revoked in the store before it resolves. */

@@ -5,7 +5,7 @@
  * always reaches the new one (the lifecycle invariant, docs/security.md).
  */
 import { SessionConflictError } from '../../errors.js';
-import { backoff } from '../backoff.js';
+import { backoff, CAS_BACKOFF_CEILING_MS } from '../backoff.js';
 import { randomToken, sealSuccessor, tokenKey } from '../crypto.js';
 import { publish } from '../diagnostics.js';
 import { dropCsrf, mergedData, type SessionState } from '../session.js';
@@ -15,7 +15,7 @@ import type { StoreContext } from './context.js';
 import { applyWritten, ensureToken } from './record-state.js';
 import { makeRoom } from './revocation.js';
 import { loginMeta, touched } from './shared.js';
-import { CAS_BACKOFF_CEILING_MS, gone, relocate, write } from './write.js';
+import { gone, relocate, write } from './write.js';
 
 /** Attempts of a regenerate/login whose compare-and-set on the old record keeps losing to parallel writes. */
 const MAX_REGENERATE_ATTEMPTS = 16;

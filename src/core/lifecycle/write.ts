@@ -4,7 +4,7 @@
  * (a rotation: follow it) or ended its lineage (revoked, regenerated out: the write is not applied).
  */
 import { SessionConflictError, SessionStateError } from '../../errors.js';
-import { backoff } from '../backoff.js';
+import { backoff, CAS_BACKOFF_CEILING_MS } from '../backoff.js';
 import { deliver, observed, publish } from '../diagnostics.js';
 import { isDirty, pendingPatch, readKey, type SessionState } from '../session.js';
 import { toStorable } from '../values.js';
@@ -12,9 +12,6 @@ import type { StoreContext } from './context.js';
 import { follow, MAX_SUCCESSOR_HOPS } from './load.js';
 import { adopt, applyWritten } from './record-state.js';
 import { touched, updateLocally } from './shared.js';
-
-/** Ceiling of the backoff between compare-and-set attempts that lost to parallel writes. */
-export const CAS_BACKOFF_CEILING_MS = 50;
 
 /**
  * The lineage was revoked (logout, revoke-all) or regenerated out (a login elsewhere) by a parallel
