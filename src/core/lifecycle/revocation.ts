@@ -17,8 +17,8 @@ const MAX_REVOKE_HOPS = 8;
 const MAX_KILL_ATTEMPTS = 16;
 
 /**
- * Revokes a lineage from `key` on, so that a record found gone means everything it led to is gone
- * too: a live record is first turned into a dead link to itself with one compare-and-set (from then
+ * Revokes a lineage from `key` on (true when all of it is gone, false when it ran out of hops), so
+ * that a record found gone means everything it led to is gone too: a live record is first turned into a dead link to itself with one compare-and-set (from then
  * on it loads nothing, and a rotation or login racing it loses its own compare-and-set and removes
  * its new record), a link is revoked from its successor on (a link never changes), and a record is
  * removed only after what it links to. Two revocations of one lineage at once (two tabs logging out)
@@ -30,7 +30,7 @@ export async function revokeChain(
   reason?: string,
   spare?: string,
   budget: { hops: number } = { hops: MAX_REVOKE_HOPS },
-): Promise<void> {
+): Promise<boolean> {
   if (budget.hops === 0) {
     publish({
       type: 'store-error',
@@ -38,20 +38,30 @@ export async function revokeChain(
       reason: 'revoke-hops',
       detail: { hops: MAX_REVOKE_HOPS },
     });
-    return;
+    return false;
   }
   budget.hops--;
   for (let attempt = 1; attempt <= MAX_KILL_ATTEMPTS; attempt++) {
     const record = await context.get(key);
     // Gone: expired, or removed by a revocation that had removed everything it linked to first.
-    if (record === null) return;
+    if (record === null) return true;
     const link = record.meta.successor;
     if (link !== undefined) {
-      if (link.key !== key && link.key !== spare) await revokeChain(context, link.key, reason, spare, budget);
-      return remove(context, key, reason);
+      // The link stays while what it leads to may still live: found gone must mean gone all the way.
+      if (
+        link.key !== key &&
+        link.key !== spare &&
+        !(await revokeChain(context, link.key, reason, spare, budget))
+      )
+        return false;
+      await remove(context, key, reason);
+      return true;
     }
     const result = await context.call('patch', () => context.store.patch(key, killed(key, record)));
-    if (result.status === 'ok') return remove(context, key, reason);
+    if (result.status === 'ok') {
+      await remove(context, key, reason);
+      return true;
+    }
     // missing: a rotation or login linked it meanwhile (read it again); conflict: a parallel write.
     if (result.status === 'conflict' && attempt > 1) await backoff(attempt, CAS_BACKOFF_CEILING_MS);
   }
